@@ -1,0 +1,18 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+)
+
+// newTODO placeholder: replaced by the real command.
+func newPruneCmd(s streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "prune",
+		Short: "not implemented yet",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cannotRun(errors.New("prune: not implemented yet"))
+		},
+	}
+}
