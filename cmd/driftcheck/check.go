@@ -2,17 +2,125 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"os"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/driftcheck/driftcheck/internal/drift"
 )
 
-// newTODO placeholder: replaced by the real command.
+// checkOptions are the check command's flags.
+type checkOptions struct {
+	repoOptions
+	scope            []string
+	liveSource       string // "dbus" or a snapshot file
+	busAddress       string
+	deploySource     string
+	history          int
+	nixosVersionPath string
+	format           string
+	strict           bool
+}
+
 func newCheckCmd(s streams) *cobra.Command {
-	return &cobra.Command{
+	var o checkOptions
+	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "not implemented yet",
+		Short: "Compare the units a revision declares with the units the host runs",
+		Long: `check reads the NixOS modules at a git revision, extracts the systemd units they
+declare, reads the host's units (over D-Bus, read-only, or from a snapshot
+file) and reports every difference as a finding with its fix.
+
+Exit codes: 0 in sync, 1 drift, 2 could not run, 3 incomplete (nothing wrong
+in what could be read, but not everything could be read or compared).
+With --strict (the pre-claim check), a dirty work tree, a deploy source that
+differs from the revision, and a host built from another revision are drift
+too; without it they are warnings.`,
+		Example: `  driftcheck check --repo /etc/nixos --scope 'ci-*' --scope 'docker-*'
+  driftcheck check --rev origin/main --live snapshot.json --format json
+  driftcheck check --strict --deploy-source /srv/nixos-deploy`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return cannotRun(errors.New("check: not implemented yet"))
+			return runCheck(cmd, s, o)
 		},
 	}
+	f := cmd.Flags()
+	o.addFlags(f)
+	f.StringArrayVar(&o.scope, "scope", nil, "live unit name glob whose undeclared units count as drift (repeatable; default: "+drift.ConfigFile+" at the revision, else the declared names only)")
+	f.StringVar(&o.liveSource, "live", "dbus", `where the host's units come from: "dbus", or a snapshot file written by driftcheck snapshot`)
+	f.StringVar(&o.busAddress, "bus-address", "", "D-Bus address of the system bus (default $DBUS_SYSTEM_BUS_ADDRESS, else the system bus)")
+	f.StringVar(&o.deploySource, "deploy-source", "", "directory the host is built from, compared with the revision")
+	f.IntVar(&o.history, "history", drift.DefaultHistory, "earlier commits that touched module files to search for stale units (0 = none)")
+	f.StringVar(&o.nixosVersionPath, "nixos-version", "", "the host's nixos-version, for its configurationRevision (default /run/current-system/sw/bin/nixos-version, read only when checking this host's system bus)")
+	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	f.BoolVar(&o.strict, "strict", false, "the pre-claim check: dirty, source-differs and revision findings fail the check")
+	return cmd
+}
+
+func runCheck(cmd *cobra.Command, s streams, o checkOptions) error {
+	if _, err := o.globs(); err != nil {
+		return cannotRun(fmt.Errorf("check: %w", err))
+	}
+	if err := drift.ValidateScope(o.scope); err != nil {
+		return cannotRun(fmt.Errorf("check: %w", err))
+	}
+	if o.format != "text" && o.format != "json" {
+		return cannotRun(fmt.Errorf("check: --format %q: want text or json", o.format))
+	}
+	if o.history < 0 {
+		return cannotRun(fmt.Errorf("check: --history %d: want 0 or more", o.history))
+	}
+	if o.liveSource == "" {
+		return cannotRun(errors.New(`check: --live: want "dbus" or a snapshot file`))
+	}
+	if o.liveSource != "dbus" && o.busAddress != "" {
+		return cannotRun(errors.New("check: --bus-address and --live FILE exclude each other"))
+	}
+	opts := drift.Options{
+		RepoDir:          o.Repo,
+		Rev:              o.Rev,
+		Modules:          o.Modules,
+		Scope:            o.scope,
+		History:          o.history,
+		BusAddress:       o.busAddress,
+		DeploySource:     o.deploySource,
+		NixosVersionPath: o.nixosVersionPath,
+		Strict:           o.strict,
+	}
+	if o.history == 0 {
+		opts.History = -1 // the flag's 0 means none; the option's 0 means the default
+	}
+	if o.liveSource != "dbus" {
+		opts.LiveFile = o.liveSource
+	}
+	report, err := drift.Check(cmd.Context(), opts)
+	if err != nil {
+		return cannotRun(fmt.Errorf("check: %w", err))
+	}
+	if o.format == "json" {
+		err = report.WriteJSON(s.Out)
+	} else {
+		err = report.WriteText(s.Out, drift.TextStyle{Strict: o.strict, Color: useColor(s.Out, os.Getenv)})
+	}
+	if err != nil {
+		return cannotRun(fmt.Errorf("check: %w", err))
+	}
+	return withCode(report.ExitCode(o.strict))
+}
+
+// useColor: colour only on a terminal, and never when NO_COLOR is set
+// (https://no-color.org: any non-empty value).
+func useColor(w io.Writer, getenv func(string) string) bool {
+	if getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

@@ -1,18 +1,221 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/driftcheck/driftcheck/internal/declared"
+	"github.com/driftcheck/driftcheck/internal/live"
+	"github.com/driftcheck/driftcheck/internal/termsafe"
 )
 
-// newTODO placeholder: replaced by the real command.
+// snapshotConnectTimeout bounds dialling the bus; each D-Bus call of the
+// read has its own timeout in live.
+const snapshotConnectTimeout = 15 * time.Second
+
+// snapshotOptions are the snapshot command's flags.
+type snapshotOptions struct {
+	busAddress string
+	scope      []string
+	units      []string
+	root       string
+	format     string
+	repo       repoOptions
+	// fromRepo: --repo, --rev or --modules was given, so the declared
+	// units' names are read too.
+	fromRepo bool
+}
+
 func newSnapshotCmd(s streams) *cobra.Command {
-	return &cobra.Command{
+	var o snapshotOptions
+	cmd := &cobra.Command{
 		Use:   "snapshot",
-		Short: "not implemented yet",
+		Short: "Write the host's systemd units, read over D-Bus, to a file for a later check",
+		Long: `snapshot reads systemd units over D-Bus, read-only, and writes what it read:
+the named units (--unit) whatever their state, and every unit systemd has
+loaded or finds a file for that matches a scope glob (--scope), including
+linked or disabled units nothing pulls in. For each: load, active and sub
+state, the install state fresh from disk, preset, unit file and the store
+path it links to, whether a daemon-reload is pending, and for timers the
+normalized calendar specs.
+
+The JSON form (schema driftcheck.snapshot/v1) can be checked later, on
+another machine: driftcheck check --live FILE.
+
+With --repo (and --rev, --modules as for check), the system units the
+modules at that revision declare are read too. For a later check of the
+file, give the snapshot the same --scope globs as the check.
+
+Exit codes: 0 every unit read, 2 could not run (bus unreachable or lost
+mid-read, bad flag), 3 some unit could not be read (the snapshot is still
+written and lists what could not be read).`,
+		Example: `  driftcheck snapshot --scope '*docker-prune*' --unit docker-prune.timer > host.json
+  driftcheck snapshot --bus-address unix:path=/run/dbus/system_bus_socket --scope 'ci-*' --format text`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return cannotRun(errors.New("snapshot: not implemented yet"))
+			f := cmd.Flags()
+			o.fromRepo = f.Changed("repo") || f.Changed("rev") || f.Changed("modules")
+			return runSnapshot(cmd.Context(), s, o)
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&o.busAddress, "bus-address", "", "D-Bus address of the system bus (default $DBUS_SYSTEM_BUS_ADDRESS, else the system bus)")
+	f.StringArrayVar(&o.scope, "scope", nil, "unit name glob: read every unit that matches, loaded or only on disk (repeatable)")
+	f.StringArrayVar(&o.units, "unit", nil, "exact unit name to read whatever its state (repeatable)")
+	f.StringVar(&o.root, "root", "", "file system the unit file paths are resolved in to find store paths (default /; /proc/PID/root for a container)")
+	f.StringVar(&o.format, "format", "json", "output format: json or text")
+	o.repo.addFlags(f)
+	f.Lookup("repo").Usage = "also read every system unit the modules of this git repository declare (with --rev, --modules)"
+	return cmd
+}
+
+func (o snapshotOptions) validate() error {
+	if o.format != "json" && o.format != "text" {
+		return fmt.Errorf("snapshot: --format %q: want json or text", o.format)
+	}
+	if len(o.units) == 0 && len(o.scope) == 0 && !o.fromRepo {
+		return errors.New("snapshot: nothing to read: give --unit NAME, --scope GLOB or --repo DIR")
+	}
+	for _, name := range o.units {
+		if err := live.CheckUnitName(name); err != nil {
+			return fmt.Errorf("snapshot: --unit %q: %w", name, err)
+		}
+	}
+	for _, g := range o.scope {
+		if g == "" {
+			return errors.New("snapshot: --scope: empty glob")
+		}
+		if _, err := path.Match(g, ""); err != nil {
+			return fmt.Errorf("snapshot: --scope %q: %w", g, err)
+		}
+	}
+	return nil
+}
+
+func runSnapshot(ctx context.Context, s streams, o snapshotOptions) error {
+	if err := o.validate(); err != nil {
+		return cannotRun(err)
+	}
+	names, err := o.unitNames(ctx)
+	if err != nil {
+		return err
+	}
+	addr := live.BusAddress(o.busAddress, os.Getenv)
+	dialCtx, cancel := context.WithTimeout(ctx, snapshotConnectTimeout)
+	conn, err := live.Connect(dialCtx, addr)
+	cancel()
+	if err != nil {
+		return cannotRun(fmt.Errorf("snapshot: %w", err))
+	}
+	defer conn.Close()
+	snap, err := live.Read(ctx, conn, live.Query{Names: names, ScopeGlobs: o.scope, Root: o.root})
+	if err != nil {
+		return cannotRun(fmt.Errorf("snapshot: read units from %s: %w", addr, err))
+	}
+	if o.busAddress == "" {
+		// Without an explicit bus the snapshot is of this host.
+		snap.Host, _ = os.Hostname()
+	}
+	if o.format == "json" {
+		err = snap.WriteJSON(s.Out)
+	} else {
+		err = writeSnapshotText(s.Out, snap)
+	}
+	if err != nil {
+		return cannotRun(fmt.Errorf("snapshot: write: %w", err))
+	}
+	if len(snap.Errors) > 0 {
+		return withCode(exitIncomplete)
+	}
+	return nil
+}
+
+// unitNames is --unit plus, with --repo, the system units the revision
+// declares (user units live in another manager).
+func (o snapshotOptions) unitNames(ctx context.Context) ([]string, error) {
+	names := append([]string(nil), o.units...)
+	if !o.fromRepo {
+		return names, nil
+	}
+	loaded, err := o.repo.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range loaded.Result.Units {
+		if u.Scope != declared.ScopeUser {
+			names = append(names, u.Name)
+		}
+	}
+	return names, nil
+}
+
+// writeSnapshotText renders a snapshot for people: one row per unit, then
+// what could not be read. Every string from the host goes through termsafe.
+func writeSnapshotText(w io.Writer, snap *live.Snapshot) error {
+	host := snap.Host
+	if host == "" {
+		host = "the given bus"
+	}
+	fmt.Fprintf(w, "systemd %s on %s at %s: %d units read",
+		termsafe.String(orDash(snap.SystemdVersion)), termsafe.String(host), snap.TakenAt.Format(time.RFC3339), len(snap.Units))
+	if len(snap.Errors) > 0 {
+		fmt.Fprintf(w, ", %d could not be read", len(snap.Errors))
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "UNIT\tLOAD\tACTIVE\tSUB\tFILE STATE\tPRESET\tRELOAD\tSOURCE\tTIMER")
+	for _, u := range snap.Units {
+		reload := "-"
+		if u.NeedDaemonReload {
+			reload = "needed"
+		}
+		source := u.StorePath
+		if source == "" {
+			source = u.FragmentPath
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			termsafe.String(u.Name), termsafe.String(u.LoadState), termsafe.String(u.ActiveState),
+			termsafe.String(orDash(u.SubState)), termsafe.String(orDash(u.UnitFileState)),
+			termsafe.String(orDash(u.Preset)), reload, termsafe.String(orDash(source)), timerText(u.Timer))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, e := range snap.Errors {
+		fmt.Fprintf(w, "could not read %s: %s\n", termsafe.String(orDash(e.Unit)), termsafe.String(e.Message))
+	}
+	return nil
+}
+
+func timerText(t *live.Timer) string {
+	if t == nil {
+		return "-"
+	}
+	parts := make([]string, 0, len(t.Calendar)+2)
+	for _, c := range t.Calendar {
+		parts = append(parts, termsafe.String(c))
+	}
+	if t.Unit != "" {
+		parts = append(parts, "-> "+termsafe.String(t.Unit))
+	}
+	if t.Persistent {
+		parts = append(parts, "(persistent)")
+	}
+	return strings.Join(parts, " ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

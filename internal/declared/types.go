@@ -13,8 +13,9 @@ const (
 
 // Unit is one systemd unit that the modules declare. A unit defined in
 // several places (partial overrides across attribute paths or files) is one
-// Unit; File and Line point at its first declaration in path order, and
-// Sites lists every place that contributes to it.
+// Unit; File and Line point at its first declaration in path order (the
+// first explicit one when NixOS also implies the unit), and Sites lists
+// every place that contributes to it.
 type Unit struct {
 	Name        string     `json:"name"` // full unit name, e.g. "docker-prune.timer"
 	Type        string     `json:"type"` // service, timer, socket, path, target, slice, mount, automount
@@ -32,7 +33,18 @@ type Site struct {
 	File        string
 	Line        int
 	Conditional bool
+	ImpliedBy   string // set when NixOS derives the unit from this place (startAt, an option)
 	Properties  Properties
+	// Settings says how each property in Properties was set here, keyed by
+	// its JSON name ("OnCalendar", "Type", …).
+	Settings map[string]Setting
+}
+
+// Setting is how one site sets one property.
+type Setting struct {
+	Line        int
+	Priority    int  // module-system priority: 100 plain, 1000 mkDefault, 50 mkForce
+	Conditional bool // under mkIf, optionalAttrs or if-then-else
 }
 
 // Properties are the unit settings known statically. Pointers and nil slices
@@ -53,6 +65,9 @@ type Unresolved struct {
 	File   string `json:"file"`
 	Line   int    `json:"line"`
 	Reason string `json:"reason"`
+	// Unit is set when the unit's name is known and only some of its
+	// properties could not be read; the unit itself is in Result.Units.
+	Unit string `json:"unit,omitempty"`
 }
 
 // ParseError is a file that did not parse.

@@ -1,0 +1,513 @@
+package declared
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/driftcheck/driftcheck/internal/nix/ast"
+	"github.com/driftcheck/driftcheck/internal/nix/token"
+)
+
+// Limits that keep the partial evaluator finite on any input, including
+// self-referential lets (let x = x; in x) and runaway recursion.
+const (
+	maxDepth = 200
+	maxSteps = 200000
+)
+
+// evaluator is a partial Nix evaluator: it computes what is statically known
+// (constant strings, attribute sets written out, let/rec bindings, lambdas
+// applied to known arguments, the module-system wrappers) and turns
+// everything else into unknown values that carry the reason.
+type evaluator struct {
+	depth int
+	steps int
+}
+
+func (ev *evaluator) force(t *thunk) []value {
+	if t.fixed == nil {
+		t.fixed = ev.eval(t.expr, t.env)
+	}
+	return t.fixed
+}
+
+func (ev *evaluator) eval(e ast.Expr, sc *env) []value {
+	ev.steps++
+	if ev.depth >= maxDepth || ev.steps > maxSteps {
+		return []value{unknown(e, "expression too deep to read statically")}
+	}
+	ev.depth++
+	defer func() { ev.depth-- }()
+
+	switch x := e.(type) {
+	case nil:
+		return []value{unknown(nil, "missing expression")}
+	case *ast.Paren:
+		return ev.eval(x.X, sc)
+	case *ast.AttrSet:
+		return []value{ev.attrSet(x, sc)}
+	case *ast.Let:
+		return ev.eval(x.Body, ev.bind(x.Bindings, sc))
+	case *ast.LegacyLet:
+		inner := ev.bind(x.Bindings, sc)
+		if es, ok := inner.names["body"]; ok {
+			return ev.entryValues(es, value{})
+		}
+		return []value{unknown(x, "let without body")}
+	case *ast.With:
+		return ev.eval(x.Body, &env{parent: sc, with: &thunk{expr: x.Scope, env: sc}})
+	case *ast.Assert:
+		return ev.eval(x.Body, sc)
+	case *ast.If:
+		return ev.ifThenElse(x, sc)
+	case *ast.Ident:
+		return ev.variable(x, sc)
+	case *ast.Select:
+		return ev.selectExpr(x, sc)
+	case *ast.String:
+		return []value{ev.stringExpr(x, sc)}
+	case *ast.Int:
+		return []value{{kind: kindInt, integer: x.Value}}
+	case *ast.List:
+		l := value{kind: kindList}
+		for _, el := range x.Elems {
+			l.list = append(l.list, &thunk{expr: el, env: sc})
+		}
+		return []value{l}
+	case *ast.Lambda:
+		return []value{{kind: kindLambda, lambda: x, env: sc}}
+	case *ast.Call:
+		fn := ev.eval(x.Fun, sc)
+		args := make([]*thunk, len(x.Args))
+		for i, a := range x.Args {
+			args[i] = &thunk{expr: a, env: sc}
+		}
+		return ev.apply(x, fn, args)
+	case *ast.Binary:
+		return ev.binary(x, sc)
+	case *ast.Unary:
+		if x.Op == token.NOT {
+			if b, ok := ev.boolOf(x.X, sc); ok {
+				return []value{{kind: kindBool, boolean: !b}}
+			}
+			return []value{unknown(x, "condition "+render(x))}
+		}
+		return []value{{kind: kindScalar}}
+	case *ast.HasAttr:
+		return []value{unknown(x, "condition "+render(x))}
+	case *ast.Float, *ast.Path, *ast.SearchPath, *ast.URI:
+		return []value{{kind: kindScalar}}
+	default:
+		return []value{unknown(e, "unsupported expression")}
+	}
+}
+
+// attrSet builds a set value. Keys are resolved now (a ${…} key that is not
+// constant stays a dynamic entry); values stay lazy.
+func (ev *evaluator) attrSet(x *ast.AttrSet, sc *env) value {
+	if !x.RecPos.IsValid() {
+		return value{kind: kindSet, entries: ev.entries(x.Bindings, sc, sc)}
+	}
+	inner := &env{parent: sc, names: map[string][]entry{}}
+	return value{kind: kindSet, entries: ev.entries(x.Bindings, sc, inner)}
+}
+
+// bind returns the scope of a let block: recursive, like rec sets.
+func (ev *evaluator) bind(bindings []ast.Binding, sc *env) *env {
+	inner := &env{parent: sc, names: map[string][]entry{}}
+	ev.entries(bindings, sc, inner)
+	return inner
+}
+
+// entries turns bindings into entries. outer is the scope of plain inherit,
+// inner the scope of values and keys; when they differ (rec sets and lets)
+// the static names are bound in inner first, so that ${…} keys can use them.
+func (ev *evaluator) entries(bindings []ast.Binding, outer, inner *env) []entry {
+	var out []entry
+	var pending []int
+	for _, b := range bindings {
+		switch b := b.(type) {
+		case *ast.Attr:
+			if len(b.Path) == 0 {
+				continue
+			}
+			e := entry{keyNode: b.Path[0], pos: b.Path[0].Pos(), rest: b.Path[1:], env: inner,
+				val: &thunk{expr: b.Value, env: inner}}
+			if name, ok := staticName(b.Path[0]); ok {
+				e.key = name
+			} else {
+				e.dynamic = true
+				pending = append(pending, len(out))
+			}
+			out = append(out, e)
+		case *ast.Inherit:
+			for _, n := range b.Names {
+				name, ok := staticName(n)
+				if !ok {
+					continue // Nix rejects ${…} in inherit; the parser reports it
+				}
+				var val *thunk
+				if b.From != nil {
+					sel := &ast.Select{X: b.From, Path: []ast.Expr{n}, EndP: n.End()}
+					val = &thunk{expr: sel, env: inner}
+				} else {
+					val = &thunk{expr: &ast.Ident{NamePos: n.Pos(), Name: name, EndP: n.End()}, env: outer}
+				}
+				out = append(out, entry{key: name, keyNode: n, pos: n.Pos(), env: inner, val: val})
+			}
+		}
+	}
+	if inner != outer {
+		for _, e := range out {
+			if !e.dynamic {
+				inner.names[e.key] = append(inner.names[e.key], e)
+			}
+		}
+	}
+	for _, i := range pending {
+		out[i].key, out[i].dynamic = ev.attrName(out[i].keyNode, inner)
+	}
+	return out
+}
+
+// staticName is the name of an attribute-path element written without
+// interpolation.
+func staticName(n ast.Expr) (string, bool) {
+	switch n := n.(type) {
+	case *ast.Ident:
+		return n.Name, true
+	case *ast.String:
+		var b strings.Builder
+		for _, p := range n.Parts {
+			t, ok := p.(*ast.Text)
+			if !ok {
+				return "", false
+			}
+			b.WriteString(t.Value)
+		}
+		return b.String(), true
+	}
+	return "", false
+}
+
+// attrName resolves one attribute-path element to a constant name.
+func (ev *evaluator) attrName(n ast.Expr, sc *env) (name string, dynamic bool) {
+	switch n := n.(type) {
+	case *ast.Ident:
+		return n.Name, false
+	case *ast.String:
+		if s, ok := ev.constString(n, sc); ok {
+			return s, false
+		}
+	case *ast.Interp:
+		if s, ok := ev.constString(n.X, sc); ok {
+			return s, false
+		}
+	}
+	return "", true
+}
+
+// entryValues forces the definitions of one attribute (several when written
+// as a.b = …; a.c = …;) under their parent value.
+func (ev *evaluator) entryValues(es []entry, parent value) []value {
+	var out []value
+	var nested []entry
+	for _, e := range es {
+		if len(e.rest) == 0 {
+			out = append(out, underAll(ev.force(e.val), parent)...)
+			continue
+		}
+		nested = append(nested, ev.shift(e))
+	}
+	if len(nested) > 0 {
+		set := value{kind: kindSet, entries: nested}
+		out = append(out, set.under(parent))
+	}
+	return out
+}
+
+// shift turns a.b.c = v (key a) into b.c = v, the entry of the inner set.
+func (ev *evaluator) shift(e entry) entry {
+	n := entry{keyNode: e.rest[0], pos: e.rest[0].Pos(), rest: e.rest[1:], env: e.env, val: e.val}
+	n.key, n.dynamic = ev.attrName(e.rest[0], e.env)
+	return n
+}
+
+func (ev *evaluator) ifThenElse(x *ast.If, sc *env) []value {
+	if b, ok := ev.boolOf(x.Cond, sc); ok {
+		if b {
+			return ev.eval(x.Then, sc)
+		}
+		return ev.eval(x.Else, sc)
+	}
+	out := markConditional(ev.eval(x.Then, sc))
+	return append(out, markConditional(ev.eval(x.Else, sc))...)
+}
+
+// variable looks a name up as Nix does: lexical bindings first (the
+// builtins true, false, null, … are lexical too), then with-scopes
+// innermost first. A name still unbound is taken for a lib function when it
+// has the name of one (with lib; where lib is not visible to the
+// extractor), otherwise it is unknown.
+func (ev *evaluator) variable(x *ast.Ident, sc *env) []value {
+	if es, ok := sc.lookup(x.Name); ok {
+		return ev.entryValues(es, value{})
+	}
+	switch x.Name {
+	case "true", "false":
+		return []value{{kind: kindBool, boolean: x.Name == "true"}}
+	case "null":
+		return []value{{kind: kindNull}}
+	case "builtins":
+		return []value{{kind: kindLib}}
+	case "import", "toString", "map", "removeAttrs", "throw", "abort":
+		return []value{{kind: kindLib, lib: x.Name}}
+	}
+	for s := sc; s != nil; s = s.parent {
+		if s.with == nil {
+			continue
+		}
+		for _, w := range ev.force(s.with) {
+			switch w.kind {
+			case kindSet:
+				if vs, found := ev.selectKey([]value{w}, x.Name); found {
+					return vs
+				}
+			case kindLib:
+				if w.lib == "" {
+					return []value{libValue(x.Name)}
+				}
+			}
+		}
+	}
+	if x.Name == "lib" {
+		return []value{{kind: kindLib}}
+	}
+	if _, ok := libFuncs[x.Name]; ok {
+		return []value{{kind: kindLib, lib: x.Name}}
+	}
+	return []value{unknown(x, "depends on "+x.Name)}
+}
+
+// libValue is lib.NAME: a sub-namespace or a function.
+func libValue(name string) value {
+	if libNamespaces[name] {
+		return value{kind: kindLib}
+	}
+	return value{kind: kindLib, lib: name}
+}
+
+var libNamespaces = map[string]bool{
+	"lib": true, "attrsets": true, "lists": true, "strings": true, "modules": true,
+	"trivial": true, "options": true, "types": true, "builtins": true,
+}
+
+func (ev *evaluator) selectExpr(x *ast.Select, sc *env) []value {
+	cur := ev.eval(x.X, sc)
+	for _, p := range x.Path {
+		name, dynamic := ev.attrName(p, sc)
+		if dynamic {
+			return []value{unknown(x, "depends on "+render(x))}
+		}
+		next, found := ev.selectKey(cur, name)
+		if !found {
+			if x.Default != nil {
+				return ev.eval(x.Default, sc)
+			}
+			return []value{unknown(x, "depends on "+render(x))}
+		}
+		cur = next
+	}
+	for i, v := range cur {
+		// Name the whole path (cfg.unitName), not just its root (cfg).
+		if v.kind == kindUnknown && strings.HasPrefix(v.why, "depends on ") {
+			cur[i].at, cur[i].why = x, "depends on "+render(x)
+		}
+	}
+	return cur
+}
+
+// selectKey is v.name over every part of v. found is false when no part can
+// have the attribute; unknown parts make the result unknown.
+func (ev *evaluator) selectKey(vs []value, name string) ([]value, bool) {
+	var out []value
+	found := false
+	for _, v := range vs {
+		switch v.kind {
+		case kindSet:
+			var es []entry
+			for _, e := range v.entries {
+				if !e.dynamic && e.key == name {
+					es = append(es, e)
+				}
+			}
+			if len(es) > 0 {
+				found = true
+				out = append(out, ev.entryValues(es, v)...)
+			}
+		case kindLib:
+			if v.lib == "" {
+				found = true
+				out = append(out, libValue(name))
+			}
+		case kindUnknown:
+			found = true
+			u := v
+			if name == "lib" {
+				// pkgs.lib, or the lib of any module argument.
+				u = value{kind: kindLib}
+			}
+			out = append(out, u)
+		}
+	}
+	return out, found
+}
+
+func (ev *evaluator) binary(x *ast.Binary, sc *env) []value {
+	switch x.Op {
+	case token.UPDATE:
+		return override(ev.eval(x.X, sc), ev.eval(x.Y, sc))
+	case token.ADD:
+		l, lok := ev.constString(x.X, sc)
+		r, rok := ev.constString(x.Y, sc)
+		if lok && rok {
+			return []value{{kind: kindString, str: l + r}}
+		}
+		return []value{unknown(x, "not a constant: "+render(x))}
+	case token.CONCAT:
+		var out value
+		out.kind = kindList
+		for _, side := range []ast.Expr{x.X, x.Y} {
+			vs := ev.eval(side, sc)
+			if len(vs) != 1 || vs[0].kind != kindList {
+				return []value{unknown(x, "not a constant list: "+render(x))}
+			}
+			out.list = append(out.list, vs[0].list...)
+			out.cond = out.cond || vs[0].cond
+		}
+		return []value{out}
+	case token.LAND, token.LOR, token.IMPL, token.EQL, token.NEQ:
+		if b, ok := ev.boolOf(x, sc); ok {
+			return []value{{kind: kindBool, boolean: b}}
+		}
+		return []value{unknown(x, "condition "+render(x))}
+	}
+	return []value{{kind: kindScalar}}
+}
+
+// override is left // right: right's attributes hide left's, except where
+// right only might define them (under a condition) or cannot be read.
+func override(left, right []value) []value {
+	hidden := map[string]bool{}
+	for _, r := range right {
+		if r.kind != kindSet || r.cond {
+			continue
+		}
+		for _, e := range r.entries {
+			if !e.dynamic {
+				hidden[e.key] = true
+			}
+		}
+	}
+	var out []value
+	for _, l := range left {
+		if l.kind == kindSet && len(hidden) > 0 {
+			kept := l
+			kept.entries = nil
+			for _, e := range l.entries {
+				if e.dynamic || !hidden[e.key] {
+					kept.entries = append(kept.entries, e)
+				}
+			}
+			l = kept
+		}
+		out = append(out, l)
+	}
+	return append(out, right...)
+}
+
+// boolOf evaluates a condition when it is a constant.
+func (ev *evaluator) boolOf(e ast.Expr, sc *env) (bool, bool) {
+	if b, ok := e.(*ast.Binary); ok {
+		switch b.Op {
+		case token.LAND, token.LOR, token.IMPL:
+			l, lok := ev.boolOf(b.X, sc)
+			r, rok := ev.boolOf(b.Y, sc)
+			switch {
+			case b.Op == token.LAND && ((lok && !l) || (rok && !r)):
+				return false, true
+			case b.Op == token.LOR && ((lok && l) || (rok && r)):
+				return true, true
+			case !lok || !rok:
+				return false, false
+			case b.Op == token.LAND:
+				return l && r, true
+			case b.Op == token.LOR:
+				return l || r, true
+			default:
+				return !l || r, true
+			}
+		case token.EQL, token.NEQ:
+			l, lok := ev.constString(b.X, sc)
+			r, rok := ev.constString(b.Y, sc)
+			if !lok || !rok {
+				return false, false
+			}
+			return (l == r) == (b.Op == token.EQL), true
+		}
+	}
+	vs := ev.eval(e, sc)
+	if len(vs) == 1 && vs[0].kind == kindBool && !vs[0].cond {
+		return vs[0].boolean, true
+	}
+	return false, false
+}
+
+// constString evaluates e to a constant string, if it is one.
+func (ev *evaluator) constString(e ast.Expr, sc *env) (string, bool) {
+	vs := ev.eval(e, sc)
+	if len(vs) == 1 && vs[0].kind == kindString && !vs[0].cond {
+		return vs[0].str, true
+	}
+	return "", false
+}
+
+func (ev *evaluator) stringExpr(x *ast.String, sc *env) value {
+	var b strings.Builder
+	for _, p := range x.Parts {
+		switch p := p.(type) {
+		case *ast.Text:
+			b.WriteString(p.Value)
+		case *ast.Interp:
+			s, ok := ev.constString(p.X, sc)
+			if !ok {
+				return unknown(x, fmt.Sprintf("%s is not a constant", render(x)))
+			}
+			b.WriteString(s)
+		}
+	}
+	return value{kind: kindString, str: b.String()}
+}
+
+// stringsOf reads a constant string or list of constant strings (startAt,
+// wantedBy, OnCalendar). A condition on the value makes it not constant.
+func (ev *evaluator) stringsOf(vs []value) ([]string, bool) {
+	if len(vs) != 1 || vs[0].cond {
+		return nil, false
+	}
+	switch v := vs[0]; v.kind {
+	case kindString:
+		return []string{v.str}, true
+	case kindList:
+		out := []string{}
+		for _, t := range v.list {
+			s := ev.force(t)
+			if len(s) != 1 || s[0].kind != kindString || s[0].cond {
+				return nil, false
+			}
+			out = append(out, s[0].str)
+		}
+		return out, true
+	}
+	return nil, false
+}

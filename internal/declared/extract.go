@@ -1,0 +1,343 @@
+package declared
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/driftcheck/driftcheck/internal/nix/ast"
+	"github.com/driftcheck/driftcheck/internal/nix/token"
+)
+
+// SourceFile is one parsed Nix file. Path is how findings name it (the path
+// inside the repository).
+type SourceFile struct {
+	Path string
+	AST  *ast.File
+}
+
+// Extract reads the systemd units that the given NixOS modules declare,
+// statically: no file is read and nothing is evaluated by Nix. A unit
+// declared in several places, in one file or across files, is one Unit with
+// every place in Sites. Units are sorted by name, then scope.
+//
+// Every file is read as a NixOS module (a set, or a function returning
+// one); imports are not followed, so callers pass every module file.
+// Declarations that cannot be read statically, such as unit names computed
+// by mapAttrs', are reported in Result.Unresolved, never dropped. Files
+// whose AST is nil are skipped; the caller reports their parse errors in
+// Result.Errors.
+func Extract(files []SourceFile) Result {
+	x := &extractor{units: map[unitKey]*unitAcc{}, options: map[string][]optionDef{}}
+	for i, f := range files {
+		if f.AST == nil || f.AST.Expr == nil {
+			continue
+		}
+		x.file, x.fileIndex = f.Path, i
+		x.module(f.AST.Expr)
+	}
+	x.applyImplications()
+	return x.result()
+}
+
+type unitKey struct {
+	name  string
+	scope Scope
+}
+
+type unitAcc struct {
+	typ   string
+	sites []siteAcc
+}
+
+type siteAcc struct {
+	Site
+	fileIndex int
+	col       int
+}
+
+type extractor struct {
+	file      string
+	fileIndex int
+	ev        *evaluator
+	units     map[unitKey]*unitAcc
+	unres     []Unresolved
+	options   map[string][]optionDef
+}
+
+// unitKinds maps the attribute under systemd (and systemd.user) to the unit
+// type it declares.
+var unitKinds = []struct{ attr, typ string }{
+	{"services", "service"}, {"timers", "timer"}, {"sockets", "socket"}, {"paths", "path"},
+	{"targets", "target"}, {"slices", "slice"},
+}
+
+// moduleOnlyKeys are the top-level attributes of a module that are not
+// configuration.
+var moduleOnlyKeys = map[string]bool{"imports": true, "options": true, "config": true,
+	"_file": true, "key": true, "disabledModules": true, "meta": true, "freeformType": true}
+
+func (x *extractor) module(root ast.Expr) {
+	x.ev = &evaluator{}
+	defer func() {
+		// The evaluator is meant to handle any tree; should it not, the
+		// file is reported rather than the whole run lost.
+		if r := recover(); r != nil {
+			x.unresolved(root.Pos(), fmt.Sprintf("internal error reading this file: %v", r))
+		}
+	}()
+	vals := x.ev.eval(root, nil)
+	var body []value
+	for _, v := range vals {
+		if v.kind == kindLambda {
+			body = append(body, x.ev.apply(root, []value{v}, []*thunk{{fixed: []value{moduleArgs()}}})...)
+			continue
+		}
+		body = append(body, v)
+	}
+	if hasStaticKey(body, "config") || hasStaticKey(body, "options") {
+		x.reportHidden(body, "module")
+		body = x.child(body, "config")
+	}
+	x.config(body)
+}
+
+// moduleArgs is what the module system passes: lib is nixpkgs' lib, the
+// rest (config, pkgs, options, …) is unknown.
+func moduleArgs() value {
+	return value{kind: kindUnknown, why: "depends on module arguments"}
+}
+
+func hasStaticKey(vs []value, key string) bool {
+	for _, v := range vs {
+		if v.kind != kindSet {
+			continue
+		}
+		for _, e := range v.entries {
+			if !e.dynamic && e.key == key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (x *extractor) config(cfg []value) {
+	x.reportHidden(cfg, "configuration")
+	sd := x.child(cfg, "systemd")
+	x.systemd(sd, ScopeSystem, "systemd")
+	x.systemd(x.child(sd, "user"), ScopeUser, "systemd.user")
+	x.collectOptions(cfg)
+}
+
+// child is v.key over the parts of v that are sets. Unknown parts are not
+// followed; callers report them.
+func (x *extractor) child(vs []value, key string) []value {
+	var sets []value
+	for _, v := range vs {
+		if v.kind == kindSet {
+			sets = append(sets, v)
+		}
+	}
+	out, _ := x.ev.selectKey(sets, key)
+	return out
+}
+
+// reportHidden reports the parts of a value above the unit level that could
+// not be read but visibly declare systemd units: an unknown expression or
+// a ${…} key whose value defines systemd.* attributes.
+func (x *extractor) reportHidden(vs []value, where string) {
+	for _, v := range vs {
+		switch v.kind {
+		case kindUnknown:
+			if v.at != nil && mentionsSystemd(v.at) {
+				x.unresolved(v.at.Pos(), fmt.Sprintf("%s %s; it defines systemd units", where, v.why))
+			}
+		case kindSet:
+			for _, e := range v.entries {
+				if e.dynamic && mentionsSystemd(e.val.expr) {
+					x.unresolved(e.pos, fmt.Sprintf("attribute name %s is not a constant; its value defines systemd units", render(e.keyNode)))
+				}
+			}
+		}
+	}
+}
+
+// systemd reads the unit sets under systemd or systemd.user.
+func (x *extractor) systemd(sd []value, scope Scope, path string) {
+	for _, v := range sd {
+		switch v.kind {
+		case kindUnknown:
+			x.unresolved(posOrZero(v.at), fmt.Sprintf("%s: settings %s", path, v.why))
+		case kindSet:
+			for _, e := range v.entries {
+				if e.dynamic {
+					x.unresolved(e.pos, fmt.Sprintf("%s: attribute name %s is not a constant", path, render(e.keyNode)))
+				}
+			}
+		}
+	}
+	for _, k := range unitKinds {
+		x.unitSet(x.child(sd, k.attr), k.typ, scope, path+"."+k.attr)
+	}
+	if scope == ScopeSystem {
+		x.unitSet(x.child(sd, "units"), "", scope, path+".units")
+		x.mountList(x.child(sd, "mounts"), "mount", path+".mounts")
+		x.mountList(x.child(sd, "automounts"), "automount", path+".automounts")
+	}
+}
+
+// unitSet reads systemd.services (and the like): every key is a unit.
+// typ "" means the key is a full unit name (systemd.units).
+func (x *extractor) unitSet(vs []value, typ string, scope Scope, path string) {
+	for _, v := range vs {
+		switch v.kind {
+		case kindUnknown:
+			x.unresolved(posOrZero(v.at), fmt.Sprintf("%s: unit names %s", path, v.why))
+		case kindSet:
+			for _, e := range v.entries {
+				if e.dynamic {
+					x.unresolved(e.pos, fmt.Sprintf("%s: unit name %s is not a constant", path, render(e.keyNode)))
+					continue
+				}
+				name, t := e.key+"."+typ, typ
+				if typ == "" {
+					name, t = e.key, unitType(e.key)
+				}
+				x.definition(name, t, scope, e.pos, x.ev.entryValues([]entry{e}, v))
+			}
+		}
+	}
+}
+
+// unitType is the type of a full unit name, from its suffix.
+func unitType(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return name[i+1:]
+	}
+	return ""
+}
+
+func posOrZero(n ast.Node) token.Pos {
+	if n == nil {
+		return token.Pos{}
+	}
+	return n.Pos()
+}
+
+func (x *extractor) unresolved(pos token.Pos, reason string) {
+	x.unres = append(x.unres, Unresolved{File: x.file, Line: pos.Line, Reason: reason})
+}
+
+// definition records one definition of a unit: a site with the properties
+// it sets, and the timer its startAt implies.
+func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, defs []value) {
+	if len(defs) == 0 {
+		return // every definition is under mkIf false
+	}
+	site := siteAcc{Site: Site{File: x.file, Line: pos.Line, Conditional: allConditional(defs)}, fileIndex: x.fileIndex, col: pos.Col}
+	for _, d := range defs {
+		if d.kind == kindUnknown {
+			x.unres = append(x.unres, Unresolved{File: x.file, Line: posOrZero(d.at).Line,
+				Reason: fmt.Sprintf("properties of %s %s", name, d.why), Unit: name})
+		}
+	}
+	r := propertyReader{ev: x.ev, site: &site}
+	// Properties are read relative to the unit: a condition that covers the
+	// whole unit does not make its properties uncertain.
+	r.read(markUnconditional(defs), typ)
+	x.add(unitKey{name, scope}, typ, site)
+	if typ == "service" && r.startAt != nil {
+		x.impliedTimer(strings.TrimSuffix(name, ".service")+".timer", scope, site, r.startAt)
+	}
+}
+
+func allConditional(vs []value) bool {
+	if len(vs) == 0 {
+		return false
+	}
+	for _, v := range vs {
+		if !v.cond {
+			return false
+		}
+	}
+	return true
+}
+
+func (x *extractor) add(k unitKey, typ string, s siteAcc) {
+	u := x.units[k]
+	if u == nil {
+		u = &unitAcc{typ: typ}
+		x.units[k] = u
+	}
+	u.sites = append(u.sites, s)
+}
+
+// result merges the sites of every unit and sorts everything.
+func (x *extractor) result() Result {
+	res := Result{Units: []Unit{}, Unresolved: dedupUnresolved(x.unres), Errors: []ParseError{}}
+	for k, acc := range x.units {
+		res.Units = append(res.Units, merge(k, acc))
+	}
+	sort.Slice(res.Units, func(i, j int) bool {
+		a, b := res.Units[i], res.Units[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Scope < b.Scope
+	})
+	return res
+}
+
+func dedupUnresolved(us []Unresolved) []Unresolved {
+	out := []Unresolved{}
+	seen := map[Unresolved]bool{}
+	for _, u := range us {
+		if !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].File != out[j].File {
+			return out[i].File < out[j].File
+		}
+		return out[i].Line < out[j].Line
+	})
+	return out
+}
+
+// mentionsSystemd reports whether an expression visibly defines systemd
+// attributes at module level: an attribute path starting with systemd.
+// Nested configurations (containers, test nodes, specialisations) do not
+// count: they are not this host's units.
+func mentionsSystemd(n ast.Node) bool {
+	found := false
+	inspect(n, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		a, ok := n.(*ast.Attr)
+		if !ok || len(a.Path) == 0 {
+			return true
+		}
+		for _, p := range a.Path {
+			id, ok := p.(*ast.Ident)
+			if !ok {
+				continue
+			}
+			if nestedConfigKeys[id.Name] {
+				return false
+			}
+		}
+		if id, ok := a.Path[0].(*ast.Ident); ok && (id.Name == "systemd" || id.Name == "virtualisation") {
+			found = true
+		}
+		return true
+	})
+	return found
+}
+
+// nestedConfigKeys hold configurations of other machines.
+var nestedConfigKeys = map[string]bool{"containers": true, "nodes": true, "specialisation": true,
+	"nixosConfigurations": true, "home-manager": true}

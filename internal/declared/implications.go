@@ -1,0 +1,164 @@
+package declared
+
+import (
+	"strings"
+
+	"github.com/driftcheck/driftcheck/internal/nix/token"
+)
+
+// implication is a unit that NixOS defines by itself when an option is
+// set: it exists on the host although no systemd.* attribute names it.
+type implication struct {
+	When     string   // boolean option that creates the unit when true
+	Requires []string // boolean options that must be true as well
+	Unit     string   // full unit name
+	// OnCalendarFrom is the option holding the timer's calendar, and
+	// OnCalendarDefault its default.
+	OnCalendarFrom    string
+	OnCalendarDefault string
+}
+
+// implications is the table of units NixOS derives from options. The
+// Docker ones follow nixos/modules/virtualisation/docker.nix: docker-prune
+// is always defined when Docker is enabled (startAt is empty unless
+// autoPrune.enable), the timer only with autoPrune.enable.
+var implications = []implication{
+	{When: "virtualisation.docker.enable", Unit: "docker-prune.service"},
+	{When: "virtualisation.docker.autoPrune.enable", Requires: []string{"virtualisation.docker.enable"},
+		Unit: "docker-prune.timer", OnCalendarFrom: "virtualisation.docker.autoPrune.dates", OnCalendarDefault: "weekly"},
+}
+
+// optionDef is one definition of a tracked option.
+type optionDef struct {
+	v         value
+	file      string
+	fileIndex int
+	pos       token.Pos
+}
+
+// collectOptions records the definitions of every option the implication
+// table refers to.
+func (x *extractor) collectOptions(cfg []value) {
+	r := propertyReader{ev: x.ev}
+	for _, path := range trackedOptions() {
+		for _, l := range r.lookup(cfg, strings.Split(path, ".")) {
+			x.options[path] = append(x.options[path], optionDef{v: l.v, file: x.file, fileIndex: x.fileIndex, pos: l.pos})
+		}
+	}
+}
+
+func trackedOptions() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, im := range implications {
+		for _, p := range append([]string{im.When, im.OnCalendarFrom}, im.Requires...) {
+			if p != "" && !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// truth is what the definitions of a boolean option say.
+type truth int
+
+const (
+	isFalse truth = iota
+	mayBeTrue
+	isTrue
+)
+
+// live drops the definitions that an unconditional definition of better
+// (lower) priority always overrides.
+func live(defs []optionDef) []optionDef {
+	best := 0
+	for _, d := range defs {
+		if !d.v.cond && (best == 0 || d.v.priority() < best) {
+			best = d.v.priority()
+		}
+	}
+	if best == 0 {
+		return defs
+	}
+	var out []optionDef
+	for _, d := range defs {
+		if d.v.priority() <= best {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// boolOption decides a boolean option and names the definition that makes
+// it (possibly) true.
+func boolOption(defs []optionDef) (truth, optionDef) {
+	defs = live(defs)
+	var maybe, sure *optionDef
+	otherwise := false // a false or unreadable definition could win
+	for i, d := range defs {
+		switch {
+		case d.v.kind == kindBool && d.v.boolean && !d.v.cond:
+			if sure == nil {
+				sure = &defs[i]
+			}
+		case d.v.kind == kindBool && d.v.boolean:
+			if maybe == nil {
+				maybe = &defs[i]
+			}
+		case d.v.kind == kindBool:
+			otherwise = true
+		default:
+			otherwise = true
+			if maybe == nil {
+				maybe = &defs[i]
+			}
+		}
+	}
+	switch {
+	case sure != nil && !otherwise:
+		return isTrue, *sure
+	case sure != nil:
+		return mayBeTrue, *sure
+	case maybe != nil:
+		return mayBeTrue, *maybe
+	}
+	return isFalse, optionDef{}
+}
+
+// calendarOption reads a calendar option, or its default when unset.
+// A conditional or non-constant definition leaves it unknown.
+func (x *extractor) calendarOption(defs []optionDef, def string) ([]string, bool) {
+	defs = live(defs)
+	if len(defs) == 0 {
+		return []string{def}, true
+	}
+	if len(defs) != 1 || defs[0].v.cond {
+		return nil, false
+	}
+	return x.ev.stringsOf([]value{defs[0].v})
+}
+
+func (x *extractor) applyImplications() {
+	x.ev = &evaluator{}
+	for _, im := range implications {
+		t, def := boolOption(x.options[im.When])
+		for _, req := range im.Requires {
+			rt, _ := boolOption(x.options[req])
+			t = min(t, rt)
+		}
+		if t == isFalse {
+			continue
+		}
+		site := siteAcc{Site: Site{File: def.file, Line: def.pos.Line, Conditional: t == mayBeTrue,
+			ImpliedBy: im.When}, fileIndex: def.fileIndex, col: def.pos.Col}
+		if im.OnCalendarFrom != "" {
+			if cal, ok := x.calendarOption(x.options[im.OnCalendarFrom], im.OnCalendarDefault); ok {
+				site.Properties.OnCalendar = cal
+				site.Settings = map[string]Setting{propOnCalendar: {Line: def.pos.Line, Priority: prioNormal, Conditional: site.Conditional}}
+			}
+		}
+		x.add(unitKey{im.Unit, ScopeSystem}, unitType(im.Unit), site)
+	}
+}

@@ -1,0 +1,63 @@
+package declared
+
+import (
+	"fmt"
+	"strings"
+)
+
+// mountList reads systemd.mounts / systemd.automounts: lists of mount
+// definitions whose unit name is derived from where, as systemd does.
+func (x *extractor) mountList(vs []value, typ, path string) {
+	r := propertyReader{ev: x.ev}
+	for _, v := range vs {
+		switch v.kind {
+		case kindUnknown:
+			x.unresolved(posOrZero(v.at), fmt.Sprintf("%s: mount points %s", path, v.why))
+			continue
+		case kindList:
+		default:
+			continue
+		}
+		for _, t := range v.list {
+			defs := underAll(x.ev.force(t), v)
+			where := r.lookup(defs, []string{"where"})
+			if len(where) != 1 || where[0].v.kind != kindString {
+				x.unresolved(posOf(t, nil), fmt.Sprintf("%s: mount point (where) is not a constant", path))
+				continue
+			}
+			name := escapePath(where[0].v.str) + "." + typ
+			x.definition(name, typ, ScopeSystem, where[0].pos, defs)
+		}
+	}
+}
+
+// escapePath is systemd-escape --path: the unit name of a mount point.
+func escapePath(p string) string {
+	var parts []string
+	for _, s := range strings.Split(p, "/") {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	var b strings.Builder
+	for i, part := range parts {
+		if i > 0 {
+			b.WriteByte('-')
+		}
+		for j := 0; j < len(part); j++ {
+			c := part[j]
+			switch {
+			case c == '.' && i == 0 && j == 0:
+				fmt.Fprintf(&b, `\x%02x`, c)
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == ':', c == '_', c == '.':
+				b.WriteByte(c)
+			default:
+				fmt.Fprintf(&b, `\x%02x`, c)
+			}
+		}
+	}
+	return b.String()
+}

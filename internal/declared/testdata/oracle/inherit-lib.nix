@@ -1,0 +1,10 @@
+{ config, lib, ... }:
+let
+  inherit (lib) mkIf mkMerge;
+in
+{
+  config = mkIf config.x {
+    systemd.services.inherited = { };
+    systemd = { timers.inherited = { }; };
+  };
+}

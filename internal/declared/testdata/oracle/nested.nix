@@ -1,0 +1,7 @@
+{
+  systemd = {
+    services.nested = { startAt = [ "daily" ]; };
+    timers.nested = { timerConfig.OnCalendar = "daily"; };
+    user = { timers.usertimer = { }; };
+  };
+}

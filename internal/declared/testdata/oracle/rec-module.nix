@@ -1,0 +1,5 @@
+rec {
+  unitName = "from-rec";
+  systemd.services.${unitName} = { };
+  systemd.services."${unitName}-2" = { };
+}

@@ -1,0 +1,3 @@
+{
+  systemd = { services.gone = { }; } // { services.kept = { }; timers.t = { }; };
+}

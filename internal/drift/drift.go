@@ -1,0 +1,370 @@
+// Package drift runs a whole check: it reads the revision's declared units,
+// the host's live units and the hygiene facts, and hands them to unitdiff.
+package drift
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/driftcheck/driftcheck/internal/declared"
+	"github.com/driftcheck/driftcheck/internal/gitrev"
+	"github.com/driftcheck/driftcheck/internal/live"
+	"github.com/driftcheck/driftcheck/internal/provenance"
+	"github.com/driftcheck/driftcheck/internal/unitdiff"
+)
+
+// ReportSchema identifies the check report JSON format.
+const ReportSchema = "driftcheck.check/v1"
+
+// DefaultHistory is how many commits that touched module files are searched
+// for units the revision no longer declares.
+const DefaultHistory = 20
+
+// connectTimeout bounds dialling the bus; each D-Bus call has its own
+// timeout in live.
+const connectTimeout = 15 * time.Second
+
+// Options say what to compare.
+type Options struct {
+	RepoDir string   // git repository; "" = current directory
+	Rev     string   // revision to compare against; "" = HEAD
+	Modules []string // module file globs; nil = gitrev.DefaultModuleGlob
+	Scope   []string // live unit name globs; nil = the config file at Rev, else the declared names
+	History int      // commits that touched module files to search for stale units; 0 = DefaultHistory, <0 = none
+
+	LiveFile   string // "" = read over D-Bus
+	BusAddress string // "" = DBUS_SYSTEM_BUS_ADDRESS or the default system bus
+
+	DeploySource     string // "" = no deploy-source comparison
+	NixosVersionPath string // "" = provenance.DefaultPath, read only when the live side is this host's system bus
+
+	Strict bool // hygiene findings count as drift (sets Report.Verdict; ExitCode takes its own flag)
+}
+
+// Report is the result of a check; its JSON form is the check command's
+// --format json output.
+type Report struct {
+	Schema   string             `json:"schema"`
+	Rev      string             `json:"rev"`
+	Verdict  string             `json:"verdict"`
+	Findings []unitdiff.Finding `json:"findings"`
+	Notes    []string           `json:"notes,omitempty"` // facts about the check itself, e.g. "provenance: not available"
+}
+
+// ExitCode maps the report to the check command's exit code: 0 in sync,
+// 1 drift, 3 incomplete. strict makes hygiene warnings count as drift.
+func (r *Report) ExitCode(strict bool) int {
+	switch unitdiff.Verdict(r.Findings, strict) {
+	case unitdiff.VerdictDrift:
+		return 1
+	case unitdiff.VerdictIncomplete:
+		return 3
+	default:
+		return 0
+	}
+}
+
+// Check compares the revision with the host. It returns an error only when
+// it could not run at all (exit 2): no repository, unknown revision, no
+// module files, an unreadable snapshot file, a bus that cannot be reached
+// or is lost mid-read. Everything it could not read or compare in part
+// becomes a finding that makes the verdict incomplete.
+func Check(ctx context.Context, opts Options) (*Report, error) {
+	c, err := newChecker(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	in := unitdiff.Input{Rev: c.rev.SHA}
+	if in.Declared, err = c.declared(ctx, c.rev); err != nil {
+		return nil, err
+	}
+	if in.Scope, err = c.scope(ctx); err != nil {
+		return nil, err
+	}
+	if in.History, err = c.history(ctx); err != nil {
+		return nil, err
+	}
+	if in.Hygiene, err = c.hygiene(ctx); err != nil {
+		return nil, err
+	}
+	// The host is read last, so that the snapshot is as fresh as possible
+	// when the comparison is made.
+	snap, err := c.live(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	in.Live = *snap
+	findings := unitdiff.Compare(in)
+	findings = append(findings, c.extra...)
+	unitdiff.Sort(findings)
+	if findings == nil {
+		findings = []unitdiff.Finding{}
+	}
+	return &Report{
+		Schema:   ReportSchema,
+		Rev:      c.rev.SHA,
+		Verdict:  unitdiff.Verdict(findings, opts.Strict),
+		Findings: findings,
+		Notes:    c.notes,
+	}, nil
+}
+
+// checker holds one check's state while it gathers facts.
+type checker struct {
+	opts  Options
+	repo  *gitrev.Repo
+	rev   *gitrev.Revision
+	globs gitrev.Globs
+	notes []string
+	extra []unitdiff.Finding // findings about the check itself (a hygiene fact it could not read)
+}
+
+func newChecker(ctx context.Context, opts Options) (*checker, error) {
+	if opts.RepoDir == "" {
+		opts.RepoDir = "."
+	}
+	if opts.Rev == "" {
+		opts.Rev = "HEAD"
+	}
+	if len(opts.Modules) == 0 {
+		opts.Modules = []string{gitrev.DefaultModuleGlob}
+	}
+	if err := ValidateScope(opts.Scope); err != nil {
+		return nil, err
+	}
+	globs, err := gitrev.ParseGlobs(opts.Modules)
+	if err != nil {
+		return nil, fmt.Errorf("--modules: %w", err)
+	}
+	repo, err := gitrev.Open(opts.RepoDir)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := repo.Resolve(ctx, opts.Rev)
+	if err != nil {
+		return nil, fmt.Errorf("resolve revision %q: %w", opts.Rev, err)
+	}
+	return &checker{opts: opts, repo: repo, rev: rev, globs: globs}, nil
+}
+
+// ValidateScope rejects globs path.Match cannot use, so that a typo fails
+// the check instead of silently matching nothing.
+func ValidateScope(globs []string) error {
+	for _, g := range globs {
+		if g == "" {
+			return errors.New("--scope: empty glob")
+		}
+		if _, err := matchUnit(g, ""); err != nil {
+			return fmt.Errorf("--scope %q: %w", g, err)
+		}
+	}
+	return nil
+}
+
+func (c *checker) note(format string, args ...any) {
+	c.notes = append(c.notes, fmt.Sprintf(format, args...))
+}
+
+// history reads the units of earlier commits that touched module files,
+// newest first, for stale units.
+func (c *checker) history(ctx context.Context) ([]unitdiff.Revision, error) {
+	n := c.opts.History
+	if n == 0 {
+		n = DefaultHistory
+	}
+	if n < 0 {
+		return nil, nil
+	}
+	// One more than asked: the revision itself is in the list when it
+	// touched module files.
+	revs, err := c.repo.History(ctx, c.rev, c.globs, n+1)
+	if err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", c.rev.SHA, err)
+	}
+	var out []unitdiff.Revision
+	for _, r := range revs {
+		if r.SHA == c.rev.SHA || len(out) == n {
+			continue
+		}
+		res, err := c.declaredLenient(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, unitdiff.Revision{Commit: r.SHA, Date: r.Time, Units: res.Units})
+	}
+	return out, nil
+}
+
+// live reads the snapshot from the file or over D-Bus.
+func (c *checker) live(ctx context.Context, in unitdiff.Input) (*live.Snapshot, error) {
+	if c.opts.LiveFile != "" {
+		return readSnapshotFile(c.opts.LiveFile)
+	}
+	addr := live.BusAddress(c.opts.BusAddress, os.Getenv)
+	dialCtx, cancel := context.WithTimeout(ctx, connectTimeout)
+	conn, err := live.Connect(dialCtx, addr)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	snap, err := live.Read(ctx, conn, liveQuery(in))
+	if err != nil {
+		return nil, fmt.Errorf("read units from %s: %w", addr, err)
+	}
+	return snap, nil
+}
+
+func readSnapshotFile(path string) (*live.Snapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("live snapshot: %w", err)
+	}
+	defer f.Close()
+	snap, err := live.ReadSnapshot(f)
+	if err != nil {
+		return nil, fmt.Errorf("live snapshot %s: %w", path, err)
+	}
+	return snap, nil
+}
+
+// liveQuery asks for every unit the comparison may look at: the declared
+// and formerly declared names (whatever their state), the scope, and
+// "*<name>*" probes that find units renamed around a declared name.
+func liveQuery(in unitdiff.Input) live.Query {
+	names := map[string]bool{}
+	globs := map[string]bool{}
+	for _, g := range in.Scope {
+		globs[g] = true
+	}
+	for _, u := range in.Declared.Units {
+		if u.Scope == declared.ScopeUser {
+			continue
+		}
+		names[u.Name] = true
+		if probe, ok := renameProbe(u.Name); ok {
+			globs[probe] = true
+		}
+	}
+	for _, r := range in.History {
+		for _, u := range r.Units {
+			if u.Scope != declared.ScopeUser {
+				names[u.Name] = true
+			}
+		}
+	}
+	return live.Query{Names: sortedKeys(names), ScopeGlobs: sortedKeys(globs)}
+}
+
+// renameProbe is the glob that lists units whose names contain the base
+// name of a declared unit, with the same type: "*docker-prune*.timer".
+func renameProbe(name string) (string, bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i < 3 || strings.ContainsAny(name, `*?[]\`) {
+		return "", false
+	}
+	return "*" + name[:i] + "*" + name[i:], true
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// hygiene gathers the dirty work tree, the deploy source and provenance.
+func (c *checker) hygiene(ctx context.Context) (unitdiff.Hygiene, error) {
+	var h unitdiff.Hygiene
+	h.Dirty = c.dirty(ctx)
+	if c.opts.DeploySource != "" {
+		diff, err := c.rev.CompareDir(ctx, c.opts.DeploySource, c.globs)
+		if err != nil {
+			return h, fmt.Errorf("--deploy-source: %w", err)
+		}
+		h.DeploySource = c.opts.DeploySource
+		h.SourceDiffers = changes(diff.Differing, diff.Missing, diff.Extra)
+	}
+	h.Provenance = c.provenance(ctx)
+	return h, nil
+}
+
+// dirty lists uncommitted changes to module files: the work tree against
+// HEAD. A failure to compare is a warning, not a reason to stop.
+func (c *checker) dirty(ctx context.Context) []unitdiff.FileChange {
+	head, err := c.repo.Resolve(ctx, "HEAD")
+	if err != nil {
+		c.hygieneUnread("dirty", fmt.Sprintf("could not resolve HEAD to look for uncommitted changes: %v", err))
+		return nil
+	}
+	d, err := c.repo.Dirty(ctx, head, c.globs)
+	if err != nil {
+		c.hygieneUnread("dirty", fmt.Sprintf("could not compare the work tree with HEAD: %v", err))
+		return nil
+	}
+	if d.NoWorkTree {
+		c.note("dirty: bare repository, no work tree to compare")
+		return nil
+	}
+	return changes(d.Modified, d.Deleted, d.Untracked)
+}
+
+func changes(modified, deleted, added []string) []unitdiff.FileChange {
+	var out []unitdiff.FileChange
+	for _, p := range modified {
+		out = append(out, unitdiff.FileChange{Path: p, Change: unitdiff.ChangeModified})
+	}
+	for _, p := range deleted {
+		out = append(out, unitdiff.FileChange{Path: p, Change: unitdiff.ChangeDeleted})
+	}
+	for _, p := range added {
+		out = append(out, unitdiff.FileChange{Path: p, Change: unitdiff.ChangeAdded})
+	}
+	return out
+}
+
+// provenance reads the host's configurationRevision. It is read only when
+// it belongs to the host being checked: the local system bus, or an
+// explicit --nixos-version.
+func (c *checker) provenance(ctx context.Context) unitdiff.Provenance {
+	path := c.opts.NixosVersionPath
+	if path == "" {
+		if c.opts.LiveFile != "" || c.opts.BusAddress != "" {
+			c.note("provenance: not read (the live side is not this host's system bus; pass --nixos-version)")
+			return unitdiff.Provenance{}
+		}
+		path = provenance.DefaultPath
+	}
+	host, err := provenance.Read(ctx, path)
+	if err != nil {
+		c.hygieneUnread("revision", fmt.Sprintf("could not read the host's configurationRevision: %v", err))
+		return unitdiff.Provenance{}
+	}
+	if !host.Available {
+		c.note("provenance: not available (no %s)", path)
+		return unitdiff.Provenance{}
+	}
+	status, err := provenance.Compare(host, c.rev.SHA, c.opts.RepoDir)
+	if err != nil {
+		c.hygieneUnread("revision", fmt.Sprintf("could not relate the host's revision %s to %s: %v", host.Revision, unitdiff.ShortRev(c.rev.SHA), err))
+		return unitdiff.Provenance{}
+	}
+	return unitdiff.Provenance{Status: string(status), HostRevision: host.Revision}
+}
+
+// hygieneUnread records a hygiene fact that could not be read. It is a
+// warning like the fact itself: under --strict it fails the check, because
+// the pre-claim check must not pass what it could not verify.
+func (c *checker) hygieneUnread(kind, detail string) {
+	c.extra = append(c.extra, unitdiff.Finding{
+		Kind: unitdiff.Kind(kind), Severity: unitdiff.SeverityWarning, Detail: detail,
+		Fix: "fix the cause and run the check again",
+	})
+}

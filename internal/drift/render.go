@@ -1,0 +1,181 @@
+package drift
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/driftcheck/driftcheck/internal/termsafe"
+	"github.com/driftcheck/driftcheck/internal/unitdiff"
+)
+
+// WriteJSON writes the report as the check command's JSON document.
+func (r *Report) WriteJSON(w io.Writer) error {
+	out := *r
+	if out.Findings == nil {
+		out.Findings = []unitdiff.Finding{} // always an array, never null
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// TextStyle says how WriteText renders.
+type TextStyle struct {
+	Strict bool // hygiene warnings count as drift
+	Color  bool // ANSI colours; only for a terminal, never with NO_COLOR
+}
+
+const (
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+	ansiGreen  = "\x1b[32m"
+	ansiBold   = "\x1b[1m"
+	ansiReset  = "\x1b[0m"
+)
+
+// WriteText writes the verdict line, then one block per finding, worst
+// first, each with its fix. Every string that came from the repository or
+// the host goes through termsafe.
+func (r *Report) WriteText(w io.Writer, style TextStyle) error {
+	ew := &errWriter{w: w}
+	verdict := unitdiff.Verdict(r.Findings, style.Strict)
+	ew.printf("%s\n", style.paint(verdictColor(verdict), r.summary(verdict, style.Strict)))
+	for _, f := range r.Findings {
+		ew.printf("\n%s\n", style.paint(severityColor(unitdiff.EffectiveSeverity(f, style.Strict)), heading(f, style.Strict)))
+		if f.DeclaredAt != "" {
+			ew.printf("  %s  %s\n", placeLabel(f.Kind), termsafe.String(f.DeclaredAt))
+		}
+		if f.Host != (unitdiff.HostState{}) {
+			ew.printf("  host         %s\n", termsafe.String(hostLine(f.Host)))
+		}
+		ew.printf("  detail       %s\n", termsafe.String(f.Detail))
+		ew.printf("  fix          %s\n", termsafe.String(f.Fix))
+	}
+	if len(r.Notes) > 0 {
+		ew.printf("\n")
+		for _, n := range r.Notes {
+			ew.printf("note: %s\n", termsafe.String(n))
+		}
+	}
+	if ew.err != nil {
+		return fmt.Errorf("write report: %w", ew.err)
+	}
+	return nil
+}
+
+// summary is the verdict line, e.g. "drift: 2 findings at 0123456789ab".
+func (r *Report) summary(verdict string, strict bool) string {
+	counts := map[unitdiff.Severity]int{}
+	for _, f := range r.Findings {
+		counts[unitdiff.EffectiveSeverity(f, strict)]++
+	}
+	line := fmt.Sprintf("%s: %s at %s", verdict, plural(len(r.Findings), "finding"), unitdiff.ShortRev(r.Rev))
+	var parts []string
+	for _, s := range []unitdiff.Severity{unitdiff.SeverityDrift, unitdiff.SeverityIncomplete, unitdiff.SeverityWarning} {
+		if counts[s] > 0 && counts[s] != len(r.Findings) {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	if len(parts) == 0 && counts[unitdiff.SeverityWarning] > 0 {
+		parts = append(parts, plural(counts[unitdiff.SeverityWarning], "warning"))
+	}
+	if len(parts) > 0 {
+		line += " (" + strings.Join(parts, ", ") + ")"
+	}
+	if strict {
+		line += " [strict]"
+	}
+	return line
+}
+
+func heading(f unitdiff.Finding, strict bool) string {
+	h := string(f.Kind)
+	if sev := unitdiff.EffectiveSeverity(f, strict); sev != unitdiff.SeverityDrift {
+		h += " (" + string(sev) + ")"
+	}
+	switch {
+	case f.Unit != "" && f.LiveUnit != "":
+		h += "  " + termsafe.String(f.Unit) + " -> " + termsafe.String(f.LiveUnit)
+	case f.Unit != "":
+		h += "  " + termsafe.String(f.Unit)
+	}
+	return h
+}
+
+// placeLabel names DeclaredAt: a declaration for unit findings, a plain
+// file for the work-tree and deploy-source findings.
+func placeLabel(k unitdiff.Kind) string {
+	if k == unitdiff.KindDirty || k == unitdiff.KindSourceDiffers {
+		return "file       "
+	}
+	return "declared at"
+}
+
+func hostLine(h unitdiff.HostState) string {
+	parts := []string{"load " + dash(h.Load), "active " + dash(h.Active)}
+	if h.FileState != "" {
+		parts = append(parts, "file "+h.FileState)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func verdictColor(verdict string) string {
+	switch verdict {
+	case unitdiff.VerdictDrift:
+		return ansiBold + ansiRed
+	case unitdiff.VerdictIncomplete:
+		return ansiBold + ansiYellow
+	default:
+		return ansiBold + ansiGreen
+	}
+}
+
+func severityColor(s unitdiff.Severity) string {
+	switch s {
+	case unitdiff.SeverityDrift:
+		return ansiRed
+	case unitdiff.SeverityIncomplete:
+		return ansiYellow
+	default:
+		return ansiCyan
+	}
+}
+
+func (s TextStyle) paint(color, text string) string {
+	if !s.Color {
+		return text
+	}
+	return color + text + ansiReset
+}
+
+// errWriter keeps the first write error so rendering stays linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}

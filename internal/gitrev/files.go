@@ -1,0 +1,150 @@
+package gitrev
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"unicode/utf8"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// Per-file problems. Files reports them in File.Problem, wrapped with
+// detail, and carries on with the other files.
+var (
+	ErrTooLarge    = errors.New("file too large")
+	ErrBinary      = errors.New("binary file (contains a NUL byte)")
+	ErrInvalidUTF8 = errors.New("not valid UTF-8")
+	ErrSymlink     = errors.New("symbolic link, not followed")
+)
+
+// Entry is a file of a revision's tree.
+type Entry struct {
+	Path string // slash path relative to the repository root
+	Hash plumbing.Hash
+	Mode filemode.FileMode
+	Size int64
+}
+
+// File is a file of a revision with its content. When Problem is set, Data
+// is nil and the file could not be used; the problem is specific to this
+// file (too large, binary, invalid UTF-8, a symbolic link).
+type File struct {
+	Path    string
+	Data    []byte
+	Problem error
+}
+
+// List returns the files of the revision's tree that match globs, sorted by
+// path. Directories that cannot hold a match are not read; submodules are
+// skipped.
+func (v *Revision) List(ctx context.Context, globs Globs) ([]Entry, error) {
+	tree, err := v.commit.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("read tree of %s: %w", v.SHA, err)
+	}
+	var entries []Entry
+	if err := v.repo.walkTree(ctx, tree, "", globs, &entries); err != nil {
+		return nil, fmt.Errorf("list files of %s: %w", v.SHA, err)
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
+	return entries, nil
+}
+
+func (r *Repo) walkTree(ctx context.Context, tree *object.Tree, dir string, globs Globs, out *[]Entry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, e := range tree.Entries {
+		p := path.Join(dir, e.Name)
+		switch e.Mode {
+		case filemode.Dir:
+			if !globs.MayMatchUnder(p) {
+				continue
+			}
+			sub, err := r.git.TreeObject(e.Hash)
+			if err != nil {
+				return fmt.Errorf("read tree %s: %w", p, err)
+			}
+			if err := r.walkTree(ctx, sub, p, globs, out); err != nil {
+				return err
+			}
+		case filemode.Regular, filemode.Executable, filemode.Deprecated, filemode.Symlink:
+			if !globs.Match(p) {
+				continue
+			}
+			size, err := r.git.Storer.EncodedObjectSize(e.Hash)
+			if err != nil {
+				return fmt.Errorf("read size of %s: %w", p, err)
+			}
+			*out = append(*out, Entry{Path: p, Hash: e.Hash, Mode: e.Mode, Size: size})
+		}
+	}
+	return nil
+}
+
+// Files lists the files matching globs (see List) and reads them.
+// Problems with single files are reported per file; the error is for
+// failures that make the whole answer unreliable, such as a corrupt object.
+func (v *Revision) Files(ctx context.Context, globs Globs) ([]File, error) {
+	entries, err := v.List(ctx, globs)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]File, 0, len(entries))
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		f, err := v.repo.readEntry(e)
+		if err != nil {
+			return nil, fmt.Errorf("read %s at %s: %w", e.Path, v.SHA, err)
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+func (r *Repo) readEntry(e Entry) (File, error) {
+	f := File{Path: e.Path}
+	if e.Size > r.MaxFileSize {
+		f.Problem = fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, e.Size, r.MaxFileSize)
+		return f, nil
+	}
+	blob, err := r.git.BlobObject(e.Hash)
+	if err != nil {
+		return f, fmt.Errorf("read blob %s: %w", e.Hash, err)
+	}
+	rd, err := blob.Reader()
+	if err != nil {
+		return f, fmt.Errorf("open blob %s: %w", e.Hash, err)
+	}
+	defer rd.Close()
+	data, err := io.ReadAll(io.LimitReader(rd, r.MaxFileSize+1))
+	if err != nil {
+		return f, fmt.Errorf("read blob %s: %w", e.Hash, err)
+	}
+	f.Problem = contentProblem(e.Mode, data)
+	if f.Problem == nil {
+		f.Data = data
+	}
+	return f, nil
+}
+
+func contentProblem(mode filemode.FileMode, data []byte) error {
+	switch {
+	case mode == filemode.Symlink:
+		return fmt.Errorf("%w (points to %q)", ErrSymlink, data)
+	case bytes.IndexByte(data, 0) >= 0:
+		return ErrBinary
+	case !utf8.Valid(data):
+		return ErrInvalidUTF8
+	}
+	return nil
+}

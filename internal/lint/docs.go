@@ -1,0 +1,200 @@
+package lint
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/driftcheck/driftcheck/internal/declared"
+)
+
+// Markers a document can carry to silence the documentation check where it
+// names units on purpose (examples, history, other hosts).
+const (
+	markerIgnore     = "<!-- driftcheck-lint: ignore -->"      // this line, or the next line/code block when alone on its line
+	markerIgnoreFile = "<!-- driftcheck-lint: ignore-file -->" // the whole file
+	markerOff        = "<!-- driftcheck-lint: off -->"         // until markerOn
+	markerOn         = "<!-- driftcheck-lint: on -->"
+)
+
+var (
+	wordPattern = regexp.MustCompile(`[\w@.\-]+`)
+	unitPattern = regexp.MustCompile(`^[\w@\-][\w@.\-]*\.(service|timer|socket|path|target|slice|mount|automount)$`)
+	codeSpan    = regexp.MustCompile("`+[^`]+`+")
+	commandWord = regexp.MustCompile(`\b(systemctl|journalctl)\b`)
+)
+
+// wellKnown are units systemd, the distribution or NixOS itself provide on
+// every host; documentation may name them without the repository declaring
+// them.
+var wellKnown = []string{
+	"basic.target", "default.target", "emergency.target", "getty.target", "graphical.target",
+	"halt.target", "local-fs.target", "multi-user.target", "network-online.target",
+	"network.target", "network-pre.target", "nss-lookup.target", "paths.target", "poweroff.target",
+	"reboot.target", "remote-fs.target", "rescue.target", "shutdown.target", "sleep.target",
+	"slices.target", "sockets.target", "swap.target", "sysinit.target", "time-sync.target",
+	"timers.target",
+	"-.mount", "-.slice", "system.slice", "user.slice", "machine.slice", "tmp.mount",
+	"dbus.service", "dbus.socket", "docker.service", "docker.socket", "containerd.service",
+	"nix-daemon.service", "nix-daemon.socket", "nix-gc.service", "nix-gc.timer",
+	"nix-optimise.service", "nix-optimise.timer", "sshd.service", "getty@.service", "user@.service",
+	"polkit.service", "cron.service", "nscd.service", "firewall.service",
+}
+
+// isWellKnown also admits systemd's own units (systemd-*.service, …).
+func isWellKnown(name string, extra []string) bool {
+	if strings.HasPrefix(name, "systemd-") {
+		return true
+	}
+	return slices.Contains(wellKnown, name) || slices.Contains(extra, name) ||
+		slices.Contains(wellKnown, templateOf(name)) || slices.Contains(extra, templateOf(name))
+}
+
+// templateOf maps an instance name (getty@tty1.service) to its template
+// (getty@.service); other names map to themselves.
+func templateOf(name string) string {
+	at := strings.IndexByte(name, '@')
+	dot := strings.LastIndexByte(name, '.')
+	if at < 0 || dot < at {
+		return name
+	}
+	return name[:at+1] + name[dot:]
+}
+
+// docFindings reports unit names in documentation that the revision does
+// not declare. Names count where a reader would copy them: inside inline
+// code spans, and on any line that runs systemctl or journalctl.
+func docFindings(docs []Doc, units []declared.Unit, cfg Config) []Finding {
+	declaredNames := map[string]bool{}
+	for _, u := range units {
+		declaredNames[u.Name] = true
+	}
+	var fs []Finding
+	for _, d := range docs {
+		if cfg.ignoresDoc(d.Path) {
+			continue
+		}
+		for _, ref := range unitRefs(d.Content) {
+			if declaredNames[ref.name] || declaredNames[templateOf(ref.name)] || isWellKnown(ref.name, cfg.KnownUnits) {
+				continue
+			}
+			fs = append(fs, Finding{Kind: KindDocUndeclare, File: d.Path, Line: ref.line, Unit: ref.name,
+				Message: fmt.Sprintf("names %s, which this revision does not declare%s",
+					ref.name, suggestion(ref.name, units))})
+		}
+	}
+	return fs
+}
+
+// suggestion names declared units that look like what the text meant, e.g.
+// ci-docker-prune.timer for a stale docker-prune.timer.
+func suggestion(name string, units []declared.Unit) string {
+	var near []string
+	for _, u := range units {
+		if u.Name != name && (strings.HasSuffix(u.Name, "-"+name) || strings.HasSuffix(name, "-"+u.Name)) {
+			near = append(near, u.Name)
+		}
+	}
+	if len(near) == 0 {
+		return ""
+	}
+	slices.Sort(near)
+	return " (declared: " + strings.Join(slices.Compact(near), ", ") + ")"
+}
+
+type unitRef struct {
+	name string
+	line int
+}
+
+// unitRefs finds the unit names one Markdown document refers to, one per
+// name and line, honouring the ignore markers.
+func unitRefs(content []byte) []unitRef {
+	if bytes.Contains(content, []byte(markerIgnoreFile)) {
+		return nil
+	}
+	var refs []unitRef
+	var (
+		inFence      bool
+		fence        string
+		off          bool
+		ignoreNext   bool // a lone ignore marker preceded this line
+		ignoreBlock  bool // the ignored line opened a fence: ignore the block
+		lineNo       int
+		sc           = bufio.NewScanner(bytes.NewReader(content))
+		seenThisLine = map[string]bool{}
+	)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		lineNo++
+		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case strings.Contains(line, markerOff):
+			off = true
+			continue
+		case strings.Contains(line, markerOn):
+			off = false
+			continue
+		case trimmed == markerIgnore:
+			ignoreNext = true
+			continue
+		}
+		ignored := off || ignoreBlock || strings.Contains(line, markerIgnore)
+		if ignoreNext && trimmed != "" {
+			ignored, ignoreNext = true, false
+			if isFence(trimmed) && !inFence {
+				ignoreBlock = true
+			}
+		}
+		if isFence(trimmed) && (!inFence || strings.HasPrefix(trimmed, fence)) {
+			if inFence {
+				inFence, ignoreBlock = false, false
+			} else {
+				inFence, fence = true, trimmed[:3]
+			}
+			continue
+		}
+		if ignored {
+			continue
+		}
+		clear(seenThisLine)
+		for _, name := range namesOnLine(line, inFence) {
+			if !seenThisLine[name] {
+				seenThisLine[name] = true
+				refs = append(refs, unitRef{name, lineNo})
+			}
+		}
+	}
+	return refs
+}
+
+func isFence(trimmed string) bool {
+	return strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~")
+}
+
+// namesOnLine returns unit names in code on one line: the whole line when it
+// runs systemctl or journalctl, else only its inline code spans (which do not
+// exist inside fenced blocks).
+func namesOnLine(line string, inFence bool) []string {
+	var texts []string
+	switch {
+	case commandWord.MatchString(line):
+		texts = []string{line}
+	case !inFence:
+		texts = codeSpan.FindAllString(line, -1)
+	}
+	var names []string
+	for _, t := range texts {
+		for _, w := range wordPattern.FindAllString(t, -1) {
+			w = strings.TrimRight(w, ".")
+			if unitPattern.MatchString(w) {
+				names = append(names, w)
+			}
+		}
+	}
+	return names
+}

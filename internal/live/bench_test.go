@@ -1,0 +1,198 @@
+package live
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/driftcheck/driftcheck/internal/sdsandbox"
+)
+
+// benchSandbox boots the benchmark host: 1,000 oneshot services (500
+// enabled and active, 500 behind daily timers) and 500 enabled timers.
+func benchSandbox(b *testing.B) *sdsandbox.Sandbox {
+	b.Helper()
+	var units []sdsandbox.Unit
+	for i := range 1000 {
+		u := sdsandbox.Unit{
+			Name:    fmt.Sprintf("svc-%04d.service", i),
+			Content: "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
+		}
+		if i < 500 {
+			u.WantedBy = []string{"multi-user.target"}
+		}
+		units = append(units, u)
+	}
+	for i := range 500 {
+		units = append(units, sdsandbox.Unit{
+			Name:     fmt.Sprintf("tmr-%04d.timer", i),
+			Content:  fmt.Sprintf("[Timer]\nOnCalendar=daily\nUnit=svc-%04d.service\n", 500+i),
+			WantedBy: []string{"timers.target"},
+		})
+	}
+	start := time.Now()
+	sb := sdsandbox.New(b, sdsandbox.Options{Units: units, BootTimeout: time.Minute})
+	b.Logf("booted 1,500 units in %v", time.Since(start))
+	return sb
+}
+
+// fiftyNames is the benchmark's declared set: 25 services, 25 timers.
+func fiftyNames() []string {
+	var names []string
+	for i := range 25 {
+		names = append(names, fmt.Sprintf("svc-%04d.service", i*20), fmt.Sprintf("tmr-%04d.timer", i*20))
+	}
+	return names
+}
+
+// BenchmarkLiveRead compares driftcheck's reader for 50 named units with
+// the baseline a shell script would use (systemctl list-units --all plus
+// list-unit-files, JSON), and the alternatives behind the reader's design.
+func BenchmarkLiveRead(b *testing.B) {
+	sb := benchSandbox(b)
+	names := fiftyNames()
+	ctx := context.Background()
+	conn, err := Connect(ctx, sb.BusAddress())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+
+	readWith := func(workers int) func(b *testing.B) {
+		return func(b *testing.B) {
+			for b.Loop() {
+				snap, err := Read(ctx, conn, Query{Names: names, Root: sb.RootFS(), Workers: workers})
+				if err != nil || len(snap.Units) != len(names) {
+					b.Fatalf("read %v units, err %v", snap, err)
+				}
+			}
+		}
+	}
+	b.Run("driftcheck/50-names/8-workers", readWith(8))
+	b.Run("driftcheck/50-names/1-worker", readWith(1))
+	b.Run("driftcheck/50-names/16-workers", readWith(16))
+	b.Run("driftcheck/50-names/8-workers/GetUnitFileState-per-unit", func(b *testing.B) {
+		r := reader{bus: conn, q: Query{Names: names, Root: sb.RootFS(), Workers: 8, CallTimeout: DefaultCallTimeout}, perUnitFileState: true}
+		for b.Loop() {
+			snap, err := r.read(ctx)
+			if err != nil || len(snap.Units) != len(names) {
+				b.Fatalf("read %v units, err %v", snap, err)
+			}
+		}
+	})
+	b.Run("driftcheck/50-names/with-connect", func(b *testing.B) {
+		for b.Loop() {
+			c, err := Connect(ctx, sb.BusAddress())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := Read(ctx, c, Query{Names: names, Root: sb.RootFS()}); err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+	b.Run("baseline/systemctl-list-units+list-unit-files-json", func(b *testing.B) {
+		for b.Loop() {
+			for _, args := range [][]string{{"list-units", "--all", "-o", "json"}, {"list-unit-files", "-o", "json"}} {
+				if _, err := sb.Systemctl(ctx, args...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("baseline/systemctl-list-units-json-only", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := sb.Systemctl(ctx, "list-units", "--all", "-o", "json"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("baseline/nsenter-true", func(b *testing.B) {
+		for b.Loop() {
+			if err := exec.Command("nsenter", "-t", strconv.Itoa(sb.PID()), "-m", "-p", "--", "true").Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	// Install state fresh from disk for 50 names: the two candidates.
+	b.Run("filestate/GetUnitFileState-8-goroutines", func(b *testing.B) {
+		for b.Loop() {
+			inParallel(b, 8, names, func(n string) error { _, err := conn.unitFileState(ctx, n); return err })
+		}
+	})
+	b.Run("filestate/GetUnitFileState-sequential", func(b *testing.B) {
+		for b.Loop() {
+			inParallel(b, 1, names, func(n string) error { _, err := conn.unitFileState(ctx, n); return err })
+		}
+	})
+	b.Run("filestate/ListUnitFilesByPatterns-50-names", func(b *testing.B) {
+		for b.Loop() {
+			files, err := conn.unitFiles(ctx, names)
+			if err != nil || len(files) != len(names) {
+				b.Fatalf("%d files, %v", len(files), err)
+			}
+		}
+	})
+	// The phases of a read, to see where its time goes.
+	b.Run("phase/GetUnitProperties-50-8-goroutines", func(b *testing.B) {
+		for b.Loop() {
+			inParallel(b, 8, names, func(n string) error { _, err := conn.unitProperties(ctx, n); return err })
+		}
+	})
+	b.Run("phase/GetUnitProperties-50-sequential", func(b *testing.B) {
+		for b.Loop() {
+			inParallel(b, 1, names, func(n string) error { _, err := conn.unitProperties(ctx, n); return err })
+		}
+	})
+	b.Run("phase/Timer-properties-25-8-goroutines", func(b *testing.B) {
+		for b.Loop() {
+			inParallel(b, 8, timerNames(names), func(n string) error { _, err := conn.timerProperties(ctx, n); return err })
+		}
+	})
+	// What a scope glob costs: ListUnitFilesByPatterns scans every unit file.
+	b.Run("driftcheck/scope-glob-tmr-000x", func(b *testing.B) {
+		for b.Loop() {
+			snap, err := Read(ctx, conn, Query{ScopeGlobs: []string{"tmr-000?.timer"}, Root: sb.RootFS()})
+			if err != nil || len(snap.Units) != 10 {
+				b.Fatalf("read %v, err %v", snap, err)
+			}
+		}
+	})
+}
+
+// inParallel calls f for every name from n goroutines.
+func inParallel(b *testing.B, n int, names []string, f func(string) error) {
+	var wg sync.WaitGroup
+	work := make(chan string)
+	for range n {
+		wg.Go(func() {
+			for name := range work {
+				if err := f(name); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	for _, name := range names {
+		work <- name
+	}
+	close(work)
+	wg.Wait()
+}
+
+func timerNames(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if strings.HasSuffix(n, ".timer") {
+			out = append(out, n)
+		}
+	}
+	return out
+}

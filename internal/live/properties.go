@@ -1,0 +1,64 @@
+package live
+
+// unitFromProperties maps the org.freedesktop.systemd1.Unit properties to a
+// Unit. UnitFileState is deliberately not taken from them: systemd caches
+// it for loaded units, the reader asks for the on-disk state separately.
+func unitFromProperties(name string, props map[string]any) Unit {
+	return Unit{
+		Name:             name,
+		LoadState:        stringProp(props, "LoadState"),
+		ActiveState:      stringProp(props, "ActiveState"),
+		SubState:         stringProp(props, "SubState"),
+		Preset:           stringProp(props, "UnitFilePreset"),
+		FragmentPath:     stringProp(props, "FragmentPath"),
+		NeedDaemonReload: boolProp(props, "NeedDaemonReload"),
+		LoadError:        loadError(props["LoadError"]),
+		Description:      stringProp(props, "Description"),
+	}
+}
+
+// timerFromProperties maps org.freedesktop.systemd1.Timer properties.
+// TimersCalendar is a(sst): (base, normalized spec, next elapse µs); systemd
+// normalizes the spec, so "daily" arrives as "*-*-* 00:00:00".
+func timerFromProperties(props map[string]any) *Timer {
+	t := &Timer{Unit: stringProp(props, "Unit"), Persistent: boolProp(props, "Persistent")}
+	entries, _ := props["TimersCalendar"].([][]any)
+	for _, e := range entries {
+		if len(e) < 2 {
+			continue
+		}
+		if spec, ok := e[1].(string); ok {
+			t.Calendar = append(t.Calendar, spec)
+		}
+	}
+	return t
+}
+
+// loadError renders LoadError (ss: D-Bus error name, message) as the
+// message, or "" when the unit loaded. Only the message is kept: it names
+// the unit and the reason, the error name adds nothing for a reader.
+func loadError(v any) string {
+	fields, _ := v.([]any)
+	if len(fields) != 2 {
+		return ""
+	}
+	name, _ := fields[0].(string)
+	msg, _ := fields[1].(string)
+	if name == "" && msg == "" {
+		return ""
+	}
+	if msg == "" {
+		return name
+	}
+	return msg
+}
+
+func stringProp(props map[string]any, key string) string {
+	s, _ := props[key].(string)
+	return s
+}
+
+func boolProp(props map[string]any, key string) bool {
+	b, _ := props[key].(bool)
+	return b
+}

@@ -1,0 +1,125 @@
+// Package modules is the declared side of driftcheck in one call: read the
+// NixOS module files of a git revision, parse them, and extract the systemd
+// units they declare. The units, check, lint and prune commands share it.
+package modules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/driftcheck/driftcheck/internal/declared"
+	"github.com/driftcheck/driftcheck/internal/gitrev"
+)
+
+// ErrNoFiles means no file of the revision matches the module globs. It is
+// an error, not an empty result: a mistyped glob must not read as "this
+// revision declares no units".
+var ErrNoFiles = errors.New("no module files")
+
+// Options say where the modules are.
+type Options struct {
+	Repo  string   // any directory inside the repository, or a bare repository
+	Rev   string   // revision, as gitrev.Repo.Resolve accepts it; "" means HEAD
+	Globs []string // module file globs; none means gitrev.DefaultModuleGlob
+}
+
+// Loaded is what one revision declares.
+type Loaded struct {
+	Repo     *gitrev.Repo
+	Revision *gitrev.Revision
+	Globs    gitrev.Globs
+	Files    []gitrev.File
+	Result   declared.Result
+}
+
+// Load opens the repository, resolves the revision and reads, parses and
+// extracts its module files. Parse errors and unreadable files are part of
+// the result (Result.Errors); the error is for what stops the whole
+// reading: no repository, unknown revision, bad glob, corrupt objects,
+// no matching file (ErrNoFiles).
+func Load(ctx context.Context, o Options) (*Loaded, error) {
+	patterns := o.Globs
+	if len(patterns) == 0 {
+		patterns = []string{gitrev.DefaultModuleGlob}
+	}
+	globs, err := gitrev.ParseGlobs(patterns)
+	if err != nil {
+		return nil, fmt.Errorf("module glob: %w", err)
+	}
+	rev := o.Rev
+	if rev == "" {
+		rev = "HEAD"
+	}
+	repo, err := gitrev.Open(o.Repo)
+	if err != nil {
+		return nil, err
+	}
+	v, err := repo.Resolve(ctx, rev)
+	if err != nil {
+		return nil, err
+	}
+	files, result, err := Read(ctx, v, globs)
+	if err != nil {
+		return nil, err
+	}
+	return &Loaded{Repo: repo, Revision: v, Globs: globs, Files: files, Result: result}, nil
+}
+
+// Read reads and extracts the module files of one revision, for instance
+// one returned by gitrev.Repo.History.
+func Read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs) ([]gitrev.File, declared.Result, error) {
+	files, err := v.Files(ctx, globs)
+	if err != nil {
+		return nil, declared.Result{}, err
+	}
+	if len(files) == 0 {
+		return nil, declared.Result{}, fmt.Errorf("%w match %s at %.12s", ErrNoFiles, globs, v.SHA)
+	}
+	return files, Extract(files), nil
+}
+
+// Extract parses the files and extracts their units. It does no I/O. A
+// file that cannot be used (binary, too large, invalid UTF-8, a symbolic
+// link) is reported in Errors with line 0, like a file that did not parse.
+// The slices of the result are never nil, so they encode as JSON arrays.
+func Extract(files []gitrev.File) declared.Result {
+	var sources []declared.SourceFile
+	var problems []declared.ParseError
+	for _, f := range files {
+		if f.Problem != nil {
+			problems = append(problems, declared.ParseError{File: f.Path, Message: f.Problem.Error()})
+			continue
+		}
+		ast, err := parseFile(f.Path, f.Data)
+		if err != nil {
+			problems = append(problems, parseErrors(f.Path, err)...)
+		}
+		// A partial tree is still extracted: the units it holds are real,
+		// and the parse error keeps the exit code at "did not parse".
+		sources = append(sources, declared.SourceFile{Path: f.Path, AST: ast})
+	}
+	res := declared.Extract(sources)
+	res.Errors = append(res.Errors, problems...)
+	sort.SliceStable(res.Errors, func(i, j int) bool {
+		a, b := res.Errors[i], res.Errors[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	if res.Units == nil {
+		res.Units = []declared.Unit{}
+	}
+	if res.Unresolved == nil {
+		res.Unresolved = []declared.Unresolved{}
+	}
+	if res.Errors == nil {
+		res.Errors = []declared.ParseError{}
+	}
+	return res
+}

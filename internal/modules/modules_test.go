@@ -1,0 +1,119 @@
+package modules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/driftcheck/driftcheck/internal/declared"
+	"github.com/driftcheck/driftcheck/internal/gitrev"
+	"github.com/driftcheck/driftcheck/internal/gitrev/gittest"
+)
+
+func TestExtract(t *testing.T) {
+	tests := []struct {
+		name       string
+		files      []gitrev.File
+		wantUnits  []string
+		wantErrors []declared.ParseError
+	}{
+		{
+			name:      "nothing",
+			files:     nil,
+			wantUnits: []string{},
+		},
+		{
+			name: "units from several files",
+			files: []gitrev.File{
+				{Path: "nix/a.nix", Data: []byte(`{ systemd.services.a = { }; }`)},
+				{Path: "nix/b.nix", Data: []byte("{\n  systemd.timers.b = { };\n}\n")},
+			},
+			wantUnits: []string{"a.service@nix/a.nix:1", "b.timer@nix/b.nix:2"},
+		},
+		{
+			name: "problems and parse errors sorted by file, units of good files kept",
+			files: []gitrev.File{
+				{Path: "nix/z.nix", Data: []byte("{\n  a = ;\n}\n")},
+				{Path: "nix/b.nix", Problem: fmt.Errorf("%w", gitrev.ErrBinary)},
+				{Path: "nix/ok.nix", Data: []byte(`{ systemd.services.ok = { }; }`)},
+			},
+			wantUnits: []string{"ok.service@nix/ok.nix:1"},
+			wantErrors: []declared.ParseError{
+				{File: "nix/b.nix", Message: gitrev.ErrBinary.Error()},
+				{File: "nix/z.nix", Line: 2, Col: 7, Message: "expected expression, found ';'"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Extract(tt.files)
+			if res.Units == nil || res.Unresolved == nil || res.Errors == nil {
+				t.Fatalf("nil slice in %+v", res)
+			}
+			units := []string{}
+			for _, u := range res.Units {
+				units = append(units, fmt.Sprintf("%s@%s:%d", u.Name, u.File, u.Line))
+			}
+			if diff := cmp.Diff(tt.wantUnits, units); diff != "" {
+				t.Errorf("units (-want +got):\n%s", diff)
+			}
+			want := tt.wantErrors
+			if want == nil {
+				want = []declared.ParseError{}
+			}
+			if diff := cmp.Diff(want, res.Errors); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	g := gittest.New(t)
+	first := g.Commit("first", map[string]string{"nix/a.nix": `{ systemd.services.a = { }; }`})
+	head := g.Commit("second", map[string]string{"nix/a.nix": `{ systemd.services.b = { }; }`, "docs/x.md": "x\n"})
+	ctx := context.Background()
+
+	l, err := Load(ctx, Options{Repo: g.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Revision.SHA != head || len(l.Files) != 1 || len(l.Result.Units) != 1 || l.Result.Units[0].Name != "b.service" {
+		t.Errorf("default load: rev %s, files %d, units %+v", l.Revision.SHA, len(l.Files), l.Result.Units)
+	}
+
+	// Read works on any revision, such as one from History.
+	hist, err := l.Repo.History(ctx, l.Revision, l.Globs, 5)
+	if err != nil || len(hist) != 2 || hist[1].SHA != first {
+		t.Fatalf("history = %v, %v", hist, err)
+	}
+	_, old, err := Read(ctx, hist[1], l.Globs)
+	if err != nil || len(old.Units) != 1 || old.Units[0].Name != "a.service" {
+		t.Errorf("units at %s = %+v, %v", first, old.Units, err)
+	}
+
+	failures := []struct {
+		name string
+		o    Options
+		want error
+		text string
+	}{
+		{"no match", Options{Repo: g.Dir, Globs: []string{"hosts/*.nix"}}, ErrNoFiles, "no module files match hosts/*.nix at " + head[:12]},
+		{"only docs", Options{Repo: g.Dir, Globs: []string{"docs/*.nix"}}, ErrNoFiles, ""},
+		{"unknown rev", Options{Repo: g.Dir, Rev: "nope"}, gitrev.ErrUnknownRevision, `unknown revision "nope"`},
+		{"not a repository", Options{Repo: t.TempDir()}, gitrev.ErrNotRepository, ""},
+		{"bad glob", Options{Repo: g.Dir, Globs: []string{"../x.nix"}}, nil, "module glob"},
+	}
+	for _, tt := range failures {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(ctx, tt.o)
+			if err == nil || tt.want != nil && !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.text) {
+				t.Errorf("Load error = %v, want %v containing %q", err, tt.want, tt.text)
+			}
+		})
+	}
+}

@@ -1,0 +1,138 @@
+package modules
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/driftcheck/driftcheck/internal/declared"
+	"github.com/driftcheck/driftcheck/internal/termsafe"
+)
+
+// UnitsSchema identifies the JSON format of the units report.
+const UnitsSchema = "driftcheck.units/v1"
+
+// UnitsReport is what the units command prints for one revision.
+type UnitsReport struct {
+	Rev    string // full commit sha
+	Files  int    // module files read
+	Result declared.Result
+}
+
+// NewUnitsReport summarises a Load.
+func NewUnitsReport(l *Loaded) UnitsReport {
+	return UnitsReport{Rev: l.Revision.SHA, Files: len(l.Files), Result: l.Result}
+}
+
+// WriteJSON writes {"schema","rev","units","unresolved","errors"}; the
+// three lists are arrays even when empty, never null.
+func (r UnitsReport) WriteJSON(w io.Writer) error {
+	out := struct {
+		Schema     string                `json:"schema"`
+		Rev        string                `json:"rev"`
+		Units      []declared.Unit       `json:"units"`
+		Unresolved []declared.Unresolved `json:"unresolved"`
+		Errors     []declared.ParseError `json:"errors"`
+	}{UnitsSchema, r.Rev, r.Result.Units, r.Result.Unresolved, r.Result.Errors}
+	if out.Units == nil {
+		out.Units = []declared.Unit{}
+	}
+	if out.Unresolved == nil {
+		out.Unresolved = []declared.Unresolved{}
+	}
+	if out.Errors == nil {
+		out.Errors = []declared.ParseError{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("write units report: %w", err)
+	}
+	return nil
+}
+
+// WriteText writes a summary line, a table of the units, then the
+// unresolved declarations and the files that did not parse. Every string
+// from the repository is escaped for the terminal.
+func (r UnitsReport) WriteText(w io.Writer) error {
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "revision %s: %d module files, %d units\n", r.Rev, r.Files, len(r.Result.Units))
+	if len(r.Result.Units) > 0 {
+		fmt.Fprintln(ew)
+		tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "UNIT\tTYPE\tSCOPE\tDECLARED AT\tCONDITIONAL\tONCALENDAR")
+		for _, u := range r.Result.Units {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n",
+				termsafe.String(u.Name), termsafe.String(u.Type), termsafe.String(string(u.Scope)),
+				termsafe.String(fmt.Sprintf("%s:%d", u.File, u.Line)), conditional(u), onCalendar(u))
+		}
+		tw.Flush()
+	}
+	if len(r.Result.Unresolved) > 0 {
+		fmt.Fprintf(ew, "\nunresolved (%d):\n", len(r.Result.Unresolved))
+		for _, x := range r.Result.Unresolved {
+			fmt.Fprintf(ew, "  %s: %s\n", termsafe.String(fmt.Sprintf("%s:%d", x.File, x.Line)), termsafe.String(x.Reason))
+		}
+	}
+	if len(r.Result.Errors) > 0 {
+		fmt.Fprintf(ew, "\nfiles that did not parse (%d):\n", len(r.Result.Errors))
+		for _, e := range r.Result.Errors {
+			fmt.Fprintf(ew, "  %s: %s\n", termsafe.String(errorPosition(e)), termsafe.String(e.Message))
+		}
+	}
+	if ew.err != nil {
+		return fmt.Errorf("write units report: %w", ew.err)
+	}
+	return nil
+}
+
+func conditional(u declared.Unit) string {
+	s := "no"
+	if u.Conditional {
+		s = "yes"
+	}
+	if u.ImpliedBy != "" {
+		s += " (implied by " + termsafe.String(u.ImpliedBy) + ")"
+	}
+	return s
+}
+
+func onCalendar(u declared.Unit) string {
+	if len(u.Properties.OnCalendar) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(u.Properties.OnCalendar))
+	for i, c := range u.Properties.OnCalendar {
+		parts[i] = termsafe.String(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// errorPosition is file:line:col, or just the file when the problem is the
+// whole file (line 0: binary, too large, not UTF-8, a symbolic link).
+func errorPosition(e declared.ParseError) string {
+	switch {
+	case e.Line == 0:
+		return e.File
+	case e.Col == 0:
+		return fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Col)
+}
+
+// errWriter keeps the first write error, so a long report checks once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}

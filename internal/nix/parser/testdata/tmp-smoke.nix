@@ -1,0 +1,1 @@
+{ lib, ... }: { systemd.services.foo.enable = true; }

@@ -1,0 +1,177 @@
+package scanner
+
+// The match functions return the length of the longest prefix of b matching
+// one of the regular expressions of Nix's lexer, or 0.
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
+
+// isPathChar matches PATH_CHAR [a-zA-Z0-9\.\_\-\+].
+func isPathChar(c byte) bool {
+	return isLetter(c) || isDigit(c) || c == '.' || c == '_' || c == '-' || c == '+'
+}
+
+func isURIChar(c byte) bool {
+	if isLetter(c) || isDigit(c) {
+		return true
+	}
+	switch c {
+	case '%', '/', '?', ':', '@', '&', '=', '+', '$', ',', '-', '_', '.', '!', '~', '*', '\'':
+		return true
+	}
+	return false
+}
+
+func countWhile(b []byte, ok func(byte) bool) int {
+	i := 0
+	for i < len(b) && ok(b[i]) {
+		i++
+	}
+	return i
+}
+
+// matchIdent matches ID [a-zA-Z\_][a-zA-Z0-9\_\'\-]*.
+func matchIdent(b []byte) int {
+	if len(b) == 0 || !(isLetter(b[0]) || b[0] == '_') {
+		return 0
+	}
+	return 1 + countWhile(b[1:], func(c byte) bool {
+		return isLetter(c) || isDigit(c) || c == '_' || c == '\'' || c == '-'
+	})
+}
+
+// matchInt matches INT [0-9]+.
+func matchInt(b []byte) int { return countWhile(b, isDigit) }
+
+// matchFloat matches FLOAT (([1-9][0-9]*\.[0-9]*)|(0?\.[0-9]+))([Ee][+-]?[0-9]+)?.
+func matchFloat(b []byte) int {
+	n := 0
+	if len(b) > 0 && b[0] >= '1' && b[0] <= '9' {
+		i := 1 + countWhile(b[1:], isDigit)
+		if i < len(b) && b[i] == '.' {
+			n = i + 1 + countWhile(b[i+1:], isDigit)
+		}
+	}
+	i := 0
+	if len(b) > 0 && b[0] == '0' {
+		i = 1
+	}
+	if i < len(b) && b[i] == '.' {
+		if d := countWhile(b[i+1:], isDigit); d > 0 {
+			n = max(n, i+1+d)
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	if n < len(b) && (b[n] == 'e' || b[n] == 'E') {
+		j := n + 1
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		if d := countWhile(b[j:], isDigit); d > 0 {
+			n = j + d
+		}
+	}
+	return n
+}
+
+// matchSegments matches (\/{PATH_CHAR}+)+\/? and reports whether at least
+// one segment was found.
+func matchSegments(b []byte) (int, bool) {
+	i, segs := 0, 0
+	for i+1 < len(b) && b[i] == '/' && isPathChar(b[i+1]) {
+		i += 1 + countWhile(b[i+1:], isPathChar)
+		segs++
+	}
+	if segs == 0 {
+		return 0, false
+	}
+	if i < len(b) && b[i] == '/' {
+		i++
+	}
+	return i, true
+}
+
+// matchPathOnly matches PATH {PATH_CHAR}*(\/{PATH_CHAR}+)+\/?.
+func matchPathOnly(b []byte) int {
+	i := countWhile(b, isPathChar)
+	n, ok := matchSegments(b[i:])
+	if !ok {
+		return 0
+	}
+	return i + n
+}
+
+// matchPath matches PATH or HPATH \~(\/{PATH_CHAR}+)+\/?.
+func matchPath(b []byte) int {
+	if len(b) > 0 && b[0] == '~' {
+		n, ok := matchSegments(b[1:])
+		if !ok {
+			return 0
+		}
+		return 1 + n
+	}
+	return matchPathOnly(b)
+}
+
+// matchPathSeg matches PATH_SEG {PATH_CHAR}*\/.
+func matchPathSeg(b []byte) int {
+	i := countWhile(b, isPathChar)
+	if i < len(b) && b[i] == '/' {
+		return i + 1
+	}
+	return 0
+}
+
+// matchPathChars matches {PATH_CHAR}+.
+func matchPathChars(b []byte) int { return countWhile(b, isPathChar) }
+
+// matchPathSegDollar matches {PATH_SEG}\$\{ or {HPATH_START}\$\{; the
+// length includes the "${".
+func matchPathSegDollar(b []byte) int {
+	if hasPrefix(b, "~/${") {
+		return 4
+	}
+	n := matchPathSeg(b)
+	if n > 0 && hasPrefix(b[n:], "${") {
+		return n + 2
+	}
+	return 0
+}
+
+// matchSearchPath matches SPATH \<{PATH_CHAR}+(\/{PATH_CHAR}+)*\>.
+func matchSearchPath(b []byte) int {
+	if len(b) == 0 || b[0] != '<' {
+		return 0
+	}
+	i := 1 + countWhile(b[1:], isPathChar)
+	if i == 1 {
+		return 0
+	}
+	for i+1 < len(b) && b[i] == '/' && isPathChar(b[i+1]) {
+		i += 1 + countWhile(b[i+1:], isPathChar)
+	}
+	if i < len(b) && b[i] == '>' {
+		return i + 1
+	}
+	return 0
+}
+
+// matchURI matches URI [a-zA-Z][a-zA-Z0-9\+\-\.]*\:[a-zA-Z0-9\%\/\?\:\@\&\=\+\$\,\-\_\.\!\~\*\']+.
+func matchURI(b []byte) int {
+	if len(b) == 0 || !isLetter(b[0]) {
+		return 0
+	}
+	i := 1 + countWhile(b[1:], func(c byte) bool {
+		return isLetter(c) || isDigit(c) || c == '+' || c == '-' || c == '.'
+	})
+	if i >= len(b) || b[i] != ':' {
+		return 0
+	}
+	n := countWhile(b[i+1:], isURIChar)
+	if n == 0 {
+		return 0
+	}
+	return i + 1 + n
+}

@@ -1,0 +1,527 @@
+// Package scanner implements a lexer for Nix source text, in the manner of
+// go/scanner.
+//
+// The lexer reproduces the start-condition machine of Nix 2.8's flex lexer
+// (lexer.l): the token stream depends only on the bytes, never on the parser,
+// so the parser may look ahead freely. Where several rules match, the longest
+// match wins and ties go to the earlier rule, exactly as in flex; this is
+// what makes `a/b` a path, `x:x` a URI and `1e3` the integer 1 followed by
+// the identifier e3.
+package scanner
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/driftcheck/driftcheck/internal/nix/token"
+)
+
+// Mode controls optional scanner behaviour.
+type Mode uint
+
+// ScanComments makes Scan return COMMENT lexemes instead of skipping them.
+const ScanComments Mode = 1 << iota
+
+// Lexeme is one scanned token.
+type Lexeme struct {
+	Tok token.Token
+	Pos token.Pos // first byte
+	End token.Pos // first byte after
+	Lit string    // the source text
+	// Value is the cooked value: escapes resolved for STRING_TEXT, the
+	// bracket-less name for SPATH, and Lit otherwise.
+	Value string
+	// Indent reports, for STRING_TEXT inside an indented string, that the
+	// text is literal source text whose leading spaces count as
+	// indentation; escapes ('', ''$, ''\x) and lone ' or $ do not.
+	Indent bool
+}
+
+// state mirrors a flex start condition of Nix's lexer.
+type state uint8
+
+const (
+	stDefault   state = iota // INITIAL / DEFAULT
+	stString                 // inside "…"
+	stIndString              // inside ''…''
+	stPathStart              // PATH_START: first segment of an interpolated path
+	stPath                   // INPATH
+	stPathSlash              // INPATH_SLASH: the path so far ends in '/'
+)
+
+// Scanner tokenizes one source file. The zero value is not usable; call Init.
+type Scanner struct {
+	filename   string
+	src        []byte
+	mode       Mode
+	off        int
+	stack      []state
+	lineStarts []int
+	lineHint   int
+	pathFirst  int // length of the first segment while in stPathStart
+	errs       ErrorList
+}
+
+// Init prepares s to scan src.
+func (s *Scanner) Init(filename string, src []byte, mode Mode) {
+	*s = Scanner{filename: filename, src: src, mode: mode, stack: []state{stDefault}}
+	s.lineStarts = append(s.lineStarts, 0)
+	for i, c := range src {
+		if c == '\n' {
+			s.lineStarts = append(s.lineStarts, i+1)
+		}
+	}
+}
+
+// Errors returns the errors reported so far.
+func (s *Scanner) Errors() ErrorList { return s.errs }
+
+// Pos converts a byte offset into a Pos.
+func (s *Scanner) Pos(off int) token.Pos {
+	h := s.lineHint
+	if h >= len(s.lineStarts) || s.lineStarts[h] > off || (h+1 < len(s.lineStarts) && s.lineStarts[h+1] <= off) {
+		h = sort.Search(len(s.lineStarts), func(i int) bool { return s.lineStarts[i] > off }) - 1
+		s.lineHint = h
+	}
+	return token.Pos{Offset: off, Line: h + 1, Col: off - s.lineStarts[h] + 1}
+}
+
+// Position converts a byte offset into a file-qualified Position.
+func (s *Scanner) Position(off int) token.Position {
+	return token.Position{Filename: s.filename, Pos: s.Pos(off)}
+}
+
+func (s *Scanner) top() state      { return s.stack[len(s.stack)-1] }
+func (s *Scanner) push(st state)   { s.stack = append(s.stack, st) }
+func (s *Scanner) setTop(st state) { s.stack[len(s.stack)-1] = st }
+
+// pop leaves the bottom state alone, like Nix's lexer does for a stray '}'.
+func (s *Scanner) pop() {
+	if len(s.stack) > 1 {
+		s.stack = s.stack[:len(s.stack)-1]
+	}
+}
+
+func (s *Scanner) lexeme(tok token.Token, start, end int) Lexeme {
+	lit := string(s.src[start:end])
+	return Lexeme{Tok: tok, Pos: s.Pos(start), End: s.Pos(end), Lit: lit, Value: lit}
+}
+
+func (s *Scanner) fail(off int, format string, args ...any) Lexeme {
+	s.errs.Add(s.Position(off), fmt.Sprintf(format, args...))
+	s.off = len(s.src)
+	return Lexeme{Tok: token.ILLEGAL, Pos: s.Pos(off), End: s.Pos(off)}
+}
+
+// Scan returns the next lexeme. After an error it returns ILLEGAL, and the
+// error is in Errors; at the end of input it returns EOF.
+func (s *Scanner) Scan() Lexeme {
+	if len(s.errs) > 0 {
+		return Lexeme{Tok: token.ILLEGAL, Pos: s.Pos(s.off), End: s.Pos(s.off)}
+	}
+	switch s.top() {
+	case stString:
+		return s.scanStringPart()
+	case stIndString:
+		return s.scanIndStringPart()
+	case stPathStart:
+		return s.scanPathStart()
+	case stPath, stPathSlash:
+		return s.scanPathPart()
+	}
+	for {
+		lx, isComment := s.skipTrivia()
+		if !isComment {
+			break
+		}
+		if s.mode&ScanComments != 0 || lx.Tok == token.ILLEGAL {
+			return lx
+		}
+	}
+	return s.scanDefault()
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// skipTrivia skips whitespace and returns the next comment, if any.
+func (s *Scanner) skipTrivia() (Lexeme, bool) {
+	for s.off < len(s.src) && isSpace(s.src[s.off]) {
+		s.off++
+	}
+	start := s.off
+	if start >= len(s.src) {
+		return Lexeme{}, false
+	}
+	switch {
+	case s.src[start] == '#':
+		end := start
+		for end < len(s.src) && s.src[end] != '\n' && s.src[end] != '\r' {
+			end++
+		}
+		s.off = end
+		return s.lexeme(token.COMMENT, start, end), true
+	case s.src[start] == '/' && start+1 < len(s.src) && s.src[start+1] == '*':
+		for i := start + 2; i+1 < len(s.src); i++ {
+			if s.src[i] == '*' && s.src[i+1] == '/' {
+				s.off = i + 2
+				return s.lexeme(token.COMMENT, start, i+2), true
+			}
+		}
+		return s.fail(start, "comment not terminated"), true
+	}
+	return Lexeme{}, false
+}
+
+// rule identifies the flex rule that produced the longest match.
+type rule int
+
+const (
+	ruleNone rule = iota
+	ruleOperator
+	ruleIdent
+	ruleInt
+	ruleFloat
+	ruleDollarCurly
+	ruleRBrace
+	ruleLBrace
+	ruleString
+	ruleIndString
+	rulePathSegDollar
+	rulePath
+	ruleSearchPath
+	ruleURI
+	ruleChar
+)
+
+var operators2 = map[string]token.Token{
+	"==": token.EQL, "!=": token.NEQ, "<=": token.LEQ, ">=": token.GEQ,
+	"&&": token.LAND, "||": token.LOR, "->": token.IMPL, "//": token.UPDATE,
+	"++": token.CONCAT, "|>": token.PIPE_R, "<|": token.PIPE_L,
+}
+
+var operators1 = map[byte]token.Token{
+	'(': token.LPAREN, ')': token.RPAREN, '[': token.LBRACK, ']': token.RBRACK,
+	';': token.SEMI, ':': token.COLON, ',': token.COMMA, '.': token.DOT,
+	'@': token.AT, '=': token.ASSIGN, '?': token.QUESTION, '+': token.ADD,
+	'-': token.SUB, '*': token.MUL, '/': token.QUO, '!': token.NOT,
+	'<': token.LSS, '>': token.GTR,
+}
+
+func (s *Scanner) scanDefault() Lexeme {
+	start := s.off
+	if start >= len(s.src) {
+		return Lexeme{Tok: token.EOF, Pos: s.Pos(start), End: s.Pos(start)}
+	}
+	rest := s.src[start:]
+	best, which := 0, ruleNone
+	consider := func(n int, r rule) {
+		if n > best { // strictly longer: ties keep the earlier rule
+			best, which = n, r
+		}
+	}
+	var opTok token.Token
+	if len(rest) >= 3 && string(rest[:3]) == "..." {
+		consider(3, ruleOperator)
+		opTok = token.ELLIPSIS
+	} else if len(rest) >= 2 {
+		if t, ok := operators2[string(rest[:2])]; ok {
+			consider(2, ruleOperator)
+			opTok = t
+		}
+	}
+	consider(matchIdent(rest), ruleIdent)
+	consider(matchInt(rest), ruleInt)
+	consider(matchFloat(rest), ruleFloat)
+	if hasPrefix(rest, "${") {
+		consider(2, ruleDollarCurly)
+	}
+	switch rest[0] {
+	case '}':
+		consider(1, ruleRBrace)
+	case '{':
+		consider(1, ruleLBrace)
+	case '"':
+		consider(1, ruleString)
+	}
+	if hasPrefix(rest, "''") {
+		consider(2, ruleIndString)
+	}
+	consider(matchPathSegDollar(rest), rulePathSegDollar)
+	consider(matchPath(rest), rulePath)
+	consider(matchSearchPath(rest), ruleSearchPath)
+	consider(matchURI(rest), ruleURI)
+	consider(1, ruleChar)
+
+	end := start + best
+	switch which {
+	case ruleOperator:
+		s.off = end
+		return s.lexeme(opTok, start, end)
+	case ruleIdent:
+		s.off = end
+		lx := s.lexeme(token.IDENT, start, end)
+		lx.Tok = token.Lookup(lx.Lit)
+		return lx
+	case ruleInt:
+		s.off = end
+		lx := s.lexeme(token.INT, start, end)
+		if _, err := strconv.ParseInt(lx.Lit, 10, 64); err != nil {
+			return s.fail(start, "invalid integer '%s'", lx.Lit)
+		}
+		return lx
+	case ruleFloat:
+		s.off = end
+		lx := s.lexeme(token.FLOAT, start, end)
+		if _, err := strconv.ParseFloat(lx.Lit, 64); err != nil {
+			return s.fail(start, "invalid float '%s'", lx.Lit)
+		}
+		return lx
+	case ruleDollarCurly:
+		s.off = end
+		s.push(stDefault)
+		return s.lexeme(token.DOLLAR_CURLY, start, end)
+	case ruleRBrace:
+		s.off = end
+		s.pop()
+		return s.lexeme(token.RBRACE, start, end)
+	case ruleLBrace:
+		s.off = end
+		s.push(stDefault)
+		return s.lexeme(token.LBRACE, start, end)
+	case ruleString:
+		s.off = end
+		s.push(stString)
+		return s.lexeme(token.STRING_OPEN, start, end)
+	case ruleIndString:
+		// ''(\ *\n)? : a first line holding only spaces is part of the opener.
+		i := end
+		for i < len(s.src) && s.src[i] == ' ' {
+			i++
+		}
+		if i < len(s.src) && s.src[i] == '\n' {
+			end = i + 1
+		}
+		s.off = end
+		s.push(stIndString)
+		return s.lexeme(token.IND_STRING_OPEN, start, end)
+	case rulePathSegDollar:
+		s.pathFirst = best - 2 // without the "${"
+		s.push(stPathStart)
+		return s.lexeme(token.PATH_OPEN, start, start)
+	case rulePath:
+		return s.scanPath(start, end)
+	case ruleSearchPath:
+		s.off = end
+		lx := s.lexeme(token.SPATH, start, end)
+		lx.Value = lx.Lit[1 : len(lx.Lit)-1]
+		return lx
+	case ruleURI:
+		s.off = end
+		return s.lexeme(token.URI, start, end)
+	}
+	if t, ok := operators1[rest[0]]; ok {
+		s.off = start + 1
+		return s.lexeme(t, start, start+1)
+	}
+	return s.fail(start, "unexpected character %s", quoteByte(rest[0]))
+}
+
+// scanPath handles a PATH or HPATH match of src[start:end]. A path that
+// continues with an interpolation (or, oddly, more slashes) is returned as
+// PATH_OPEN, PATH_TEXT…, PATH_CLOSE; a plain path as a single PATH.
+func (s *Scanner) scanPath(start, end int) Lexeme {
+	rest := s.src[end:]
+	if s.src[end-1] != '/' && !hasPrefix(rest, "${") && !hasPrefix(rest, "/") {
+		s.off = end
+		return s.lexeme(token.PATH, start, end)
+	}
+	s.pathFirst = end - start
+	s.push(stPathStart)
+	return s.lexeme(token.PATH_OPEN, start, start)
+}
+
+func (s *Scanner) scanPathStart() Lexeme {
+	start := s.off
+	end := start + s.pathFirst
+	s.off = end
+	if s.src[end-1] == '/' {
+		s.setTop(stPathSlash)
+	} else {
+		s.setTop(stPath)
+	}
+	return s.lexeme(token.PATH_TEXT, start, end)
+}
+
+func (s *Scanner) scanPathPart() Lexeme {
+	start := s.off
+	rest := s.src[start:]
+	if hasPrefix(rest, "${") {
+		s.setTop(stPath)
+		s.push(stDefault)
+		s.off = start + 2
+		return s.lexeme(token.DOLLAR_CURLY, start, start+2)
+	}
+	n := max(matchPathOnly(rest), matchPathSeg(rest), matchPathChars(rest))
+	if n > 0 {
+		end := start + n
+		s.off = end
+		if s.src[end-1] == '/' {
+			s.setTop(stPathSlash)
+		} else {
+			s.setTop(stPath)
+		}
+		return s.lexeme(token.PATH_TEXT, start, end)
+	}
+	if s.top() == stPathSlash {
+		return s.fail(start, "path has a trailing slash")
+	}
+	s.pop()
+	return s.lexeme(token.PATH_CLOSE, start, start)
+}
+
+func (s *Scanner) scanStringPart() Lexeme {
+	start := s.off
+	src := s.src
+	if start >= len(src) {
+		return s.fail(start, "string literal not terminated")
+	}
+	switch {
+	case src[start] == '"':
+		s.off = start + 1
+		s.pop()
+		return s.lexeme(token.STRING_CLOSE, start, start+1)
+	case hasPrefix(src[start:], "${"):
+		s.off = start + 2
+		s.push(stDefault)
+		return s.lexeme(token.DOLLAR_CURLY, start, start+2)
+	}
+	i := start
+loop:
+	for i < len(src) {
+		switch src[i] {
+		case '"':
+			break loop
+		case '\\':
+			i = min(i+2, len(src))
+		case '$':
+			if i+1 < len(src) && src[i+1] == '{' {
+				break loop
+			}
+			if i+1 < len(src) && src[i+1] == '$' {
+				i += 2 // "$$" is literal, so "$${" is not an interpolation
+			} else {
+				i++
+			}
+		default:
+			i++
+		}
+	}
+	s.off = i
+	lx := s.lexeme(token.STRING_TEXT, start, i)
+	lx.Value = unescape(src[start:i])
+	return lx
+}
+
+func (s *Scanner) scanIndStringPart() Lexeme {
+	start := s.off
+	src := s.src
+	rest := src[start:]
+	if len(rest) == 0 {
+		return s.fail(start, "indented string literal not terminated")
+	}
+	text := func(n int, value string, indent bool) Lexeme {
+		s.off = start + n
+		lx := s.lexeme(token.STRING_TEXT, start, start+n)
+		lx.Value, lx.Indent = value, indent
+		return lx
+	}
+	switch {
+	case hasPrefix(rest, "'''"):
+		return text(3, "''", false)
+	case hasPrefix(rest, "''$"):
+		return text(3, "$", false)
+	case hasPrefix(rest, "''\\") && len(rest) >= 4:
+		return text(4, unescape(rest[2:4]), false)
+	case hasPrefix(rest, "''"):
+		s.off = start + 2
+		s.pop()
+		return s.lexeme(token.STRING_CLOSE, start, start+2)
+	case hasPrefix(rest, "${"):
+		s.off = start + 2
+		s.push(stDefault)
+		return s.lexeme(token.DOLLAR_CURLY, start, start+2)
+	}
+	n := matchIndText(rest)
+	if n == 0 {
+		// A lone ' before $ or a lone $ before ' or at the end.
+		return text(1, string(rest[:1]), false)
+	}
+	return text(n, string(rest[:n]), true)
+}
+
+// matchIndText matches ([^$']|\$[^{']|'[^'$])+ .
+func matchIndText(b []byte) int {
+	i := 0
+	for i < len(b) {
+		switch b[i] {
+		case '$':
+			if i+1 < len(b) && b[i+1] != '{' && b[i+1] != '\'' {
+				i += 2
+				continue
+			}
+			return i
+		case '\'':
+			if i+1 < len(b) && b[i+1] != '\'' && b[i+1] != '$' {
+				i += 2
+				continue
+			}
+			return i
+		default:
+			i++
+		}
+	}
+	return i
+}
+
+// unescape resolves backslash escapes and normalises CR and CRLF to LF, as
+// Nix's unescapeStr does.
+func unescape(b []byte) string {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '\\' && i+1 < len(b):
+			i++
+			switch b[i] {
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			default:
+				out = append(out, b[i])
+			}
+		case c == '\\':
+			// A trailing backslash only happens at EOF; the parser reports it.
+		case c == '\r':
+			out = append(out, '\n')
+			if i+1 < len(b) && b[i+1] == '\n' {
+				i++
+			}
+		default:
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}
+
+func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
+
+func quoteByte(c byte) string {
+	if c >= 0x20 && c < 0x7f {
+		return strconv.QuoteRune(rune(c))
+	}
+	return fmt.Sprintf("0x%02x", c)
+}

@@ -1,0 +1,144 @@
+// Package provenance reads which git revision a NixOS host says it was
+// built from (system.configurationRevision, as nixos-version reports it)
+// and relates it to the revision a check compares against.
+package provenance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// DefaultPath is where NixOS installs nixos-version for the running system.
+const DefaultPath = "/run/current-system/sw/bin/nixos-version"
+
+// timeout bounds one nixos-version run: it is a shell script that prints
+// a constant, so anything slow is a fault.
+const timeout = 10 * time.Second
+
+// Status relates the host's revision to the checked revision.
+type Status string
+
+const (
+	Equal    Status = "equal"    // the host runs the revision
+	Older    Status = "older"    // the host runs an ancestor of the revision
+	Diverged Status = "diverged" // the host runs a commit of the repository that is no ancestor
+	Unknown  Status = "unknown"  // the host's revision is not in the repository
+	Dirty    Status = "dirty"    // built from an uncommitted tree, or no revision recorded
+)
+
+// Host is what nixos-version reported.
+type Host struct {
+	Available    bool   // false: no nixos-version at the path (not NixOS, or not this host)
+	Revision     string // configurationRevision; "" when the key is missing or null
+	NixosVersion string
+}
+
+// Read runs "<path> --json". A missing executable is not an error: it
+// yields Host{Available: false}.
+func Read(ctx context.Context, path string) (Host, error) {
+	if path == "" {
+		path = DefaultPath
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return Host{}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, path, "--json")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return Host{}, fmt.Errorf("run %s --json: %w", path, ctx.Err())
+		}
+		return Host{}, fmt.Errorf("run %s --json: %w: %s", path, err, firstLine(stderr.String()))
+	}
+	return parse(stdout.Bytes(), path)
+}
+
+func parse(out []byte, path string) (Host, error) {
+	var v struct {
+		NixosVersion          string  `json:"nixosVersion"`
+		ConfigurationRevision *string `json:"configurationRevision"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		return Host{}, fmt.Errorf("parse %s --json output: %w", path, err)
+	}
+	h := Host{Available: true, NixosVersion: v.NixosVersion}
+	if v.ConfigurationRevision != nil {
+		h.Revision = strings.TrimSpace(*v.ConfigurationRevision)
+	}
+	return h, nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// IsDirty reports a revision that records an uncommitted tree: missing,
+// "dirty", or "<rev>-dirty" (flakes' self.dirtyRev).
+func IsDirty(revision string) bool {
+	return revision == "" || revision == "dirty" || strings.HasSuffix(revision, "-dirty")
+}
+
+// isCommitID accepts full or abbreviated hexadecimal commit ids only, so
+// that a branch or tag name the host happens to report is never resolved.
+func isCommitID(s string) bool {
+	if len(s) < 4 || len(s) > 64 {
+		return false
+	}
+	return strings.Trim(strings.ToLower(s), "0123456789abcdef") == ""
+}
+
+// Compare relates the host's revision to rev, a full commit id in the
+// repository at repoDir.
+func Compare(host Host, rev, repoDir string) (Status, error) {
+	if IsDirty(host.Revision) {
+		return Dirty, nil
+	}
+	if !isCommitID(host.Revision) {
+		return Unknown, nil
+	}
+	repo, err := git.PlainOpenWithOptions(repoDir, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return "", fmt.Errorf("open repository %s: %w", repoDir, err)
+	}
+	hostHash, err := repo.ResolveRevision(plumbing.Revision(host.Revision))
+	if err != nil {
+		return Unknown, nil
+	}
+	hostCommit, err := repo.CommitObject(*hostHash)
+	if err != nil {
+		return Unknown, nil
+	}
+	target, err := repo.CommitObject(plumbing.NewHash(rev))
+	if err != nil {
+		return "", fmt.Errorf("read commit %s: %w", rev, err)
+	}
+	if hostCommit.Hash == target.Hash {
+		return Equal, nil
+	}
+	older, err := hostCommit.IsAncestor(target)
+	if err != nil {
+		return "", fmt.Errorf("is %s an ancestor of %s: %w", host.Revision, rev, err)
+	}
+	if older {
+		return Older, nil
+	}
+	return Diverged, nil
+}

@@ -1,0 +1,174 @@
+package provenance
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/driftcheck/driftcheck/internal/testreq"
+)
+
+// fakeNixosVersion writes an executable shell script standing in for the
+// host's nixos-version: the real process boundary, with chosen output.
+func fakeNixosVersion(t *testing.T, script string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "nixos-version")
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRead(t *testing.T) {
+	testreq.Command(t, "sh", "dash")
+	tests := []struct {
+		name    string
+		script  string
+		want    Host
+		wantErr string
+	}{
+		{
+			name:   "revision",
+			script: `[ "$1" = --json ] || exit 9; echo '{"nixosVersion":"25.11.20260101.abcdef","nixpkgsRevision":"abc","configurationRevision":"0123456789abcdef0123456789abcdef01234567"}'`,
+			want:   Host{Available: true, NixosVersion: "25.11.20260101.abcdef", Revision: "0123456789abcdef0123456789abcdef01234567"},
+		},
+		{
+			name:   "no revision key",
+			script: `echo '{"nixosVersion":"25.11"}'`,
+			want:   Host{Available: true, NixosVersion: "25.11"},
+		},
+		{
+			name:   "null revision",
+			script: `echo '{"nixosVersion":"25.11","configurationRevision":null}'`,
+			want:   Host{Available: true, NixosVersion: "25.11"},
+		},
+		{
+			name:    "fails",
+			script:  `echo "nixos-version: unknown option --json" >&2; exit 1`,
+			wantErr: "unknown option --json",
+		},
+		{
+			name:    "not JSON",
+			script:  `echo 25.11`,
+			wantErr: "parse",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Read(context.Background(), fakeNixosVersion(t, tc.script))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Read error = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("Read = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestReadAbsentToolIsNotAnError(t *testing.T) {
+	got, err := Read(context.Background(), filepath.Join(t.TempDir(), "nixos-version"))
+	if err != nil || got.Available {
+		t.Fatalf("Read of a missing tool = %+v, %v; want not available, no error", got, err)
+	}
+}
+
+func TestReadTimesOut(t *testing.T) {
+	testreq.Command(t, "sh", "dash")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := Read(ctx, fakeNixosVersion(t, "exec sleep 30"))
+	if err == nil {
+		t.Fatal("Read of a hanging tool succeeded")
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("Read took %v; the context should have stopped it", time.Since(start))
+	}
+}
+
+// gitRepo makes a real repository with a chain of commits on main and one
+// commit on a side branch; it returns the directory and the commit ids.
+func gitRepo(t *testing.T) (dir string, main []string, side string) {
+	t.Helper()
+	gitBin := testreq.Command(t, "git", "git")
+	dir = t.TempDir()
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(gitBin, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q", "-b", "main")
+	for i := 0; i < 3; i++ {
+		if err := os.WriteFile(filepath.Join(dir, "f"), []byte{byte('a' + i)}, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		git("add", "f")
+		git("commit", "-q", "-m", "c")
+		main = append(main, git("rev-parse", "HEAD"))
+	}
+	git("checkout", "-q", "-b", "side", main[0])
+	if err := os.WriteFile(filepath.Join(dir, "g"), []byte("side"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("add", "g")
+	git("commit", "-q", "-m", "side")
+	side = git("rev-parse", "HEAD")
+	git("checkout", "-q", "main")
+	return dir, main, side
+}
+
+func TestCompare(t *testing.T) {
+	dir, main, side := gitRepo(t)
+	rev := main[1]
+	tests := []struct {
+		name string
+		host string
+		want Status
+	}{
+		{"equal", main[1], Equal},
+		{"equal abbreviated", main[1][:10], Equal},
+		{"older", main[0], Older},
+		{"newer", main[2], Diverged},
+		{"other branch", side, Diverged},
+		{"not in the repository", "ffffffffffffffffffffffffffffffffffffffff", Unknown},
+		{"branch name is not a commit id", "main", Unknown},
+		{"dirty rev", main[1] + "-dirty", Dirty},
+		{"dirty", "dirty", Dirty},
+		{"missing", "", Dirty},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Compare(Host{Available: true, Revision: tc.host}, rev, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("Compare(%q) = %s, want %s", tc.host, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCompareNotARepository(t *testing.T) {
+	if _, err := Compare(Host{Available: true, Revision: "0123456789abcdef0123456789abcdef01234567"}, "0123456789abcdef0123456789abcdef01234567", t.TempDir()); err == nil {
+		t.Fatal("Compare outside a repository succeeded")
+	}
+}

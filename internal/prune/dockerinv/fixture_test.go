@@ -1,0 +1,487 @@
+package dockerinv_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/client"
+
+	"github.com/driftcheck/driftcheck/internal/prune"
+	"github.com/driftcheck/driftcheck/internal/prune/dockerinv"
+	"github.com/driftcheck/driftcheck/internal/testreq"
+)
+
+// The integration tests share the host's daemon (scripts/ensure-dockerd
+// starts one in CI). They run one after another, never in parallel: the
+// prune is daemon-wide by design, and the converging and busy gates look at
+// every service. Objects carry a per-test unique name.
+
+const defaultHost = "unix:///var/run/docker.sock"
+
+// requireDaemon returns a client for the host's daemon, or stops the test
+// (skip outside CI, fail in CI) when none answers.
+func requireDaemon(t *testing.T) *dockerinv.Client {
+	t.Helper()
+	testreq.Command(t, "dockerd", "docker.io")
+	testreq.Command(t, "docker", "docker.io")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := dockerinv.Dial(ctx, defaultHost, 30*time.Second)
+	if err != nil {
+		testreq.Missing(t, "no Docker daemon answers on %s (run scripts/ensure-dockerd): %v", defaultHost, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// requireSwarm makes the daemon a single-node swarm manager.
+func requireSwarm(t *testing.T) {
+	t.Helper()
+	state := strings.TrimSpace(docker(t, defaultHost, "info", "--format", "{{.Swarm.LocalNodeState}}"))
+	if state != "active" {
+		docker(t, defaultHost, "swarm", "init", "--advertise-addr", "127.0.0.1")
+	}
+}
+
+// docker runs the docker CLI against host and returns its stdout.
+func docker(t testing.TB, host string, args ...string) string {
+	t.Helper()
+	out, err := dockerErr(host, args...)
+	if err != nil {
+		t.Fatalf("docker %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+func dockerErr(host string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "docker", append([]string{"-H", host}, args...)...)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0", "DOCKER_CLI_HINTS=false")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+var (
+	appOnce sync.Once
+	appDir  string
+	appErr  error
+)
+
+// appBinary builds, once per test binary, a static Go program for FROM
+// scratch images: "app sleep" sleeps, "app" exits at once.
+func appBinary(t testing.TB) string {
+	t.Helper()
+	appOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "driftcheck-prune-app-")
+		if err != nil {
+			appErr = err
+			return
+		}
+		src := "package main\n\nimport (\n\t\"os\"\n\t\"time\"\n)\n\nfunc main() {\n\tif len(os.Args) > 1 && os.Args[1] == \"sleep\" {\n\t\ttime.Sleep(time.Hour)\n\t}\n}\n"
+		if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+			appErr = err
+			return
+		}
+		if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module app\n\ngo 1.21\n"), 0o644); err != nil {
+			appErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", "app", ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			appErr = fmt.Errorf("build fixture binary: %v: %s", err, out)
+			return
+		}
+		appDir = dir
+	})
+	if appErr != nil {
+		t.Fatal(appErr)
+	}
+	return filepath.Join(appDir, "app")
+}
+
+// buildImage builds a FROM scratch image with the legacy builder; label
+// makes its ID unique, extra adds a file of that many random bytes. It
+// returns the image ID.
+func buildImage(t testing.TB, host, label string, extra int, tags ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	bin, err := os.ReadFile(appBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dockerfile := "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n"
+	if extra > 0 {
+		blob := make([]byte, extra)
+		rand.Read(blob)
+		if err := os.WriteFile(filepath.Join(dir, "blob"), blob, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dockerfile += "COPY blob /blob\n"
+	}
+	dockerfile += "LABEL driftcheck.test=" + label + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "app"), bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"build", "-q"}
+	for _, tag := range tags {
+		args = append(args, "-t", tag)
+	}
+	return strings.TrimSpace(docker(t, host, append(args, dir)...))
+}
+
+// buildCacheRecords runs a BuildKit build (through the API: no buildx on
+// the test hosts) so the daemon holds build cache records.
+func buildCacheRecords(t testing.TB, host, content string) {
+	t.Helper()
+	var ctxTar bytes.Buffer
+	tw := tar.NewWriter(&ctxTar)
+	for name, body := range map[string]string{"Dockerfile": "FROM scratch\nCOPY f /f\n", "f": content} {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(body))
+	}
+	tw.Close()
+	api, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := api.ImageBuild(ctx, &ctxTar, client.ImageBuildOptions{Version: build.BuilderBuildKit})
+	if err != nil {
+		t.Fatalf("BuildKit build: %v", err)
+	}
+	defer res.Body.Close()
+	var out bytes.Buffer
+	out.ReadFrom(res.Body)
+	if strings.Contains(out.String(), `"error"`) {
+		t.Fatalf("BuildKit build failed: %s", out.String())
+	}
+}
+
+func exists(host, kind, id string) bool {
+	_, err := dockerErr(host, kind, "inspect", id)
+	return err == nil
+}
+
+func uniq(t testing.TB) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("dc%x", b)
+}
+
+// registry runs Debian's docker-registry on a free 127.0.0.1 port; dockerd
+// treats 127.0.0.0/8 registries as insecure, so plain HTTP works.
+func registry(t *testing.T) string {
+	t.Helper()
+	bin := testreq.Command(t, "docker-registry", "docker-registry")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)
+	cfgPath := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "registry.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logf.Close() })
+	cmd := exec.Command(bin, "serve", cfgPath)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return addr
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("docker-registry did not listen on %s", addr)
+	return ""
+}
+
+// waitService waits until the service runs all its desired tasks.
+func waitService(t *testing.T, name string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _ := dockerErr(defaultHost, "service", "ls", "--filter", "name="+name, "--format", "{{.Replicas}}")
+		if r := strings.TrimSpace(out); r != "" {
+			parts := strings.SplitN(strings.Fields(r)[0], "/", 2)
+			if len(parts) == 2 && parts[0] == parts[1] && parts[0] != "0" {
+				return
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	t.Fatalf("service %s did not converge", name)
+}
+
+// removeService removes a service and waits until its tasks are gone, so
+// the next test sees no converging service.
+func removeService(t testing.TB, name string) {
+	dockerErr(defaultHost, "service", "rm", name)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _ := dockerErr(defaultHost, "ps", "-aq", "--filter", "label=com.docker.swarm.service.name="+name)
+		if strings.TrimSpace(out) == "" {
+			return
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// tmpfsDisk mounts a small tmpfs and fills it to fillPct percent, for the
+// pressure gate measured through the test-only disk path.
+func tmpfsDisk(t *testing.T, sizeMB int, fillPct float64) string {
+	t.Helper()
+	testreq.Root(t, "mounts a tmpfs to measure disk pressure")
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%dm", sizeMB)); err != nil {
+		testreq.Missing(t, "mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	if fillPct > 0 {
+		size := int(float64(sizeMB<<20) * fillPct / 100)
+		if err := os.WriteFile(filepath.Join(dir, "fill"), make([]byte, size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// recordingSocket listens on a unix socket and counts connections: the
+// drift gate test proves that a blocked prune contacts no daemon.
+func recordingSocket(t *testing.T) (url string, conns *atomic.Int64) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns = new(atomic.Int64)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { l.Close() })
+	return "unix://" + path, conns
+}
+
+// options are Run options for the shared daemon with every gate open
+// except as a test changes them: drift in sync, no pressure measurement
+// quirks (threshold 0 on a real tmpfs), default busy pattern.
+func options(t *testing.T, host string) prune.Options {
+	return prune.Options{
+		Policy:   prune.Policy{Until: 0, ThresholdPct: 50, BusyPattern: mustBusy()},
+		Drift:    inSync,
+		Connect:  connector(host),
+		StateDir: t.TempDir(),
+		DiskPath: tmpfsDisk(t, 4, 75),
+	}
+}
+
+func connector(host string) prune.Connector {
+	return func(ctx context.Context) (prune.Engine, error) {
+		return dockerinv.Dial(ctx, host, 30*time.Second)
+	}
+}
+
+func inSync(context.Context) (prune.Gate, error) {
+	return prune.Gate{Name: prune.GateDrift, Open: true, Reason: "in sync (test)"}, nil
+}
+
+func run(t *testing.T, opts prune.Options) *prune.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := prune.Run(ctx, opts)
+	if err != nil {
+		t.Fatalf("prune.Run: %v (report %+v)", err, r)
+	}
+	return r
+}
+
+// byResult returns the IDs of the report's actions with result.
+func byResult(r *prune.Report, result string) map[string]bool {
+	ids := make(map[string]bool)
+	for _, a := range r.Actions {
+		if a.Result == result {
+			ids[a.ID] = true
+		}
+	}
+	return ids
+}
+
+func mustBusy() *regexp.Regexp { return regexp.MustCompile(prune.DefaultBusyPattern) }
+
+// daemon is a private dockerd on its own socket and data root, for tests
+// that kill the daemon or need a data root on a small filesystem.
+type daemon struct {
+	host    string
+	args    []string
+	logPath string
+	cmd     *exec.Cmd
+	groups  []int // process groups of every dockerd started, with their containerd
+}
+
+func startDaemon(t *testing.T, dataRoot string) *daemon {
+	t.Helper()
+	testreq.Root(t, "runs a private dockerd")
+	bin := testreq.Command(t, "dockerd", "docker.io")
+	ipCmd := testreq.Command(t, "ip", "iproute2")
+	u := uniq(t)
+	// Its own bridge: with --bridge=none dockerd deletes docker0, which
+	// would break the shared daemon's networking.
+	bridge := "b" + u
+	if out, err := exec.Command(ipCmd, "link", "add", "name", bridge, "type", "bridge").CombinedOutput(); err != nil {
+		testreq.Missing(t, "create bridge %s: %v: %s", bridge, err, out)
+	}
+	t.Cleanup(func() { exec.Command(ipCmd, "link", "del", bridge).Run() })
+	execRoot := "/run/" + u // short: containerd sockets live here
+	d := &daemon{
+		host:    "unix:///run/" + u + ".sock",
+		logPath: filepath.Join(t.TempDir(), "dockerd.log"),
+		args: []string{"--data-root", dataRoot, "--exec-root", execRoot, "--pidfile", "/run/" + u + ".pid",
+			"-H", "unix:///run/" + u + ".sock", "--bridge", bridge, "--iptables=false", "--ip-masq=false", "--ip-forward=false"},
+	}
+	d.start(t, bin)
+	t.Cleanup(func() {
+		d.stop()
+		unmountUnder(dataRoot)
+		unmountUnder(execRoot)
+		os.RemoveAll(execRoot)
+		os.Remove("/run/" + u + ".sock")
+		os.Remove("/run/" + u + ".pid")
+	})
+	return d
+}
+
+func (d *daemon) start(t *testing.T, bin string) {
+	t.Helper()
+	logf, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	d.cmd = exec.Command(bin, d.args...)
+	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its containerd too, for stop
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d.groups = append(d.groups, d.cmd.Process.Pid)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := dockerErr(d.host, "info", "--format", "{{.ID}}"); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(d.logPath)
+	t.Fatalf("private dockerd did not answer: %s", lastLines(string(log), 10))
+}
+
+// kill ends dockerd abruptly (SIGKILL), as a crash would; its containerd
+// keeps running until stop.
+func (d *daemon) kill() {
+	if d.cmd != nil && d.cmd.Process != nil {
+		d.cmd.Process.Kill()
+		d.cmd.Wait()
+	}
+}
+
+func (d *daemon) stop() {
+	for _, pgid := range d.groups {
+		syscall.Kill(-pgid, syscall.SIGTERM)
+	}
+	if d.cmd != nil && d.cmd.Process != nil {
+		done := make(chan struct{})
+		go func() { d.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // let containerd shut down before the data root goes
+	for _, pgid := range d.groups {
+		syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+}
+
+// unmountUnder detaches every mount below dir (a killed dockerd leaves its
+// overlay and shm mounts behind, and dockerd bind-mounts its data root
+// onto itself), so the test's temporary dirs can go.
+func unmountUnder(dir string) {
+	data, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return
+	}
+	var targets []string
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) > 1 && (fields[1] == dir || strings.HasPrefix(fields[1], dir+"/")) {
+			targets = append(targets, fields[1])
+		}
+	}
+	for i := len(targets) - 1; i >= 0; i-- {
+		syscall.Unmount(targets[i], syscall.MNT_DETACH)
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func testreqDockerd(t *testing.T) string { return testreq.Command(t, "dockerd", "docker.io") }
+
+func dockerinvMeasure(path string) (prune.Disk, error) { return dockerinv.MeasureDisk(path) }

@@ -1,0 +1,702 @@
+package unitdiff
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/driftcheck/driftcheck/internal/declared"
+	"github.com/driftcheck/driftcheck/internal/live"
+)
+
+// Input is everything one comparison needs. Compare reads nothing else.
+type Input struct {
+	Rev      string          // full commit id of the revision compared against
+	Declared declared.Result // what the revision declares
+	Live     live.Snapshot   // what the host runs
+	// Scope are globs (path.Match syntax) over live unit names: a live unit
+	// that matches and is not declared is "undeclared". Empty means only the
+	// declared names are in scope, so no unit is ever reported undeclared.
+	Scope   []string
+	History []Revision // earlier revisions, newest first, for stale units
+	Hygiene Hygiene
+}
+
+// Revision is the set of units an earlier commit declared.
+type Revision struct {
+	Commit string
+	Date   time.Time
+	Units  []declared.Unit
+}
+
+// Hygiene are facts about how the host was built, beyond its units.
+type Hygiene struct {
+	Dirty         []FileChange // uncommitted changes to module files in the work tree
+	DeploySource  string       // the directory the host is built from, when it was compared
+	SourceDiffers []FileChange // how DeploySource differs from the revision
+	Provenance    Provenance
+}
+
+// FileChange is one file that differs, and how.
+type FileChange struct {
+	Path   string
+	Change string // ChangeModified, ChangeDeleted, ChangeAdded
+}
+
+// File changes, seen from the work tree or deploy source.
+const (
+	ChangeModified = "modified" // in both, different content
+	ChangeDeleted  = "deleted"  // in the revision only
+	ChangeAdded    = "added"    // in the work tree or deploy source only (untracked)
+)
+
+// Provenance is the revision the host says it was built from.
+type Provenance struct {
+	Status       string // "" (not available), equal, older, diverged, unknown, dirty
+	HostRevision string // configurationRevision as the host reports it
+}
+
+// Provenance statuses.
+const (
+	ProvenanceEqual    = "equal"    // the host runs the revision
+	ProvenanceOlder    = "older"    // the host runs an ancestor of the revision
+	ProvenanceDiverged = "diverged" // the host runs a commit that is no ancestor (newer, or another branch)
+	ProvenanceUnknown  = "unknown"  // the host's revision is not in the repository
+	ProvenanceDirty    = "dirty"    // the host was built from an uncommitted tree, or records no revision
+)
+
+// Compare explains every difference between the revision and the host as a
+// finding, sorted worst first. Only system units are compared: the live
+// snapshot is read from the system manager.
+func Compare(in Input) []Finding {
+	c := newComparison(in)
+	var findings []Finding
+	var missing []declared.Unit
+	for _, d := range c.declared {
+		lu, seen := c.live[d.Name]
+		switch {
+		case c.unreadable[d.Name]:
+			// Only the read error is reported: absent from the snapshot
+			// does not mean absent from the host.
+		case !isEnabled(d):
+			findings = append(findings, c.disabledButLive(d, lu, seen)...)
+		case !seen || lu.LoadState == "not-found" || lu.LoadState == "masked":
+			missing = append(missing, d)
+		default:
+			findings = append(findings, c.mismatches(d, lu)...)
+		}
+	}
+	candidates := c.undeclaredOnHost()
+	pairs := pairRenames(missing, candidates)
+	paired := map[string]bool{}
+	pairedDeclared := map[string]bool{}
+	for _, p := range pairs {
+		paired[p.live.Name] = true
+		pairedDeclared[p.declared.Name] = true
+		findings = append(findings, c.renamed(p))
+	}
+	for _, p := range pairs {
+		if f, ok := c.companion(p, paired); ok {
+			findings = append(findings, f)
+		}
+	}
+	for _, d := range missing {
+		if !pairedDeclared[d.Name] {
+			findings = append(findings, c.missing(d))
+		}
+	}
+	for _, lu := range candidates {
+		if paired[lu.Name] {
+			continue
+		}
+		if f, ok := c.stale(lu); ok {
+			findings = append(findings, f)
+		} else if c.inScope(lu.Name) {
+			findings = append(findings, c.undeclared(lu))
+		}
+	}
+	findings = append(findings, c.unread()...)
+	findings = append(findings, c.hygiene()...)
+	Sort(findings)
+	return findings
+}
+
+type comparison struct {
+	in         Input
+	rev        string // short form for messages
+	declared   []declared.Unit
+	isDecl     map[string]bool
+	live       map[string]live.Unit
+	unreadable map[string]bool // units the live side could not read
+}
+
+func newComparison(in Input) *comparison {
+	c := &comparison{in: in, rev: ShortRev(in.Rev), isDecl: map[string]bool{}, live: map[string]live.Unit{}, unreadable: map[string]bool{}}
+	for _, e := range in.Live.Errors {
+		if e.Unit != "" {
+			c.unreadable[e.Unit] = true
+		}
+	}
+	for _, d := range in.Declared.Units {
+		if d.Scope == declared.ScopeUser || c.isDecl[d.Name] {
+			continue
+		}
+		c.isDecl[d.Name] = true
+		c.declared = append(c.declared, d)
+	}
+	sort.Slice(c.declared, func(i, j int) bool { return c.declared[i].Name < c.declared[j].Name })
+	for _, u := range in.Live.Units {
+		if _, dup := c.live[u.Name]; !dup {
+			c.live[u.Name] = u
+		}
+	}
+	return c
+}
+
+// ShortRev abbreviates a commit id for messages.
+func ShortRev(rev string) string {
+	if len(rev) > 12 {
+		return rev[:12]
+	}
+	return rev
+}
+
+// isConditional reports whether any place that sets the property (by its
+// JSON name, e.g. "OnCalendar") does so under mkIf, optionalAttrs or
+// if-then-else.
+func isConditional(d declared.Unit, prop string) bool {
+	for _, s := range d.Sites {
+		if set, ok := s.Settings[prop]; ok && set.Conditional {
+			return true
+		}
+	}
+	return false
+}
+
+func isEnabled(d declared.Unit) bool { return d.Properties.Enable == nil || *d.Properties.Enable }
+
+// onHost reports whether a live unit exists on the host: it has a loadable
+// unit file, or it still runs although its file is gone.
+func onHost(u live.Unit) bool {
+	return (u.LoadState != "not-found" && u.LoadState != "masked") || isRunning(u.ActiveState)
+}
+
+func isRunning(active string) bool {
+	switch active {
+	case "active", "activating", "reloading", "refreshing", "deactivating":
+		return true
+	}
+	return false
+}
+
+// isWanted reports whether a unit-file state means something pulls the unit
+// in. "" (not read) and states that say nothing about wants links count as
+// wanted, so that only a definite "linked" or "disabled" is a mismatch.
+func isWanted(fileState string) bool {
+	switch fileState {
+	case "linked", "linked-runtime", "disabled", "masked", "masked-runtime", "bad":
+		return false
+	}
+	return true
+}
+
+func hostState(u live.Unit) HostState {
+	return HostState{Load: u.LoadState, Active: u.ActiveState, FileState: u.UnitFileState}
+}
+
+func describeHost(u live.Unit) string {
+	parts := []string{"load " + orDash(u.LoadState), "active " + orDash(u.ActiveState)}
+	if u.UnitFileState != "" {
+		parts = append(parts, "file "+u.UnitFileState)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func declaredAt(d declared.Unit) string {
+	if d.File == "" {
+		return ""
+	}
+	if d.Line <= 0 {
+		return d.File
+	}
+	return fmt.Sprintf("%s:%d", d.File, d.Line)
+}
+
+func unitType(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return name[i+1:]
+	}
+	return ""
+}
+
+func unitBase(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return name[:i]
+	}
+	return name
+}
+
+func (c *comparison) inScope(name string) bool {
+	for _, glob := range c.in.Scope {
+		if ok, err := path.Match(glob, name); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
+
+// undeclaredOnHost lists the live units the revision does not declare and
+// the host has, sorted by name: the candidates for renamed, stale and
+// undeclared.
+func (c *comparison) undeclaredOnHost() []live.Unit {
+	var out []live.Unit
+	for name, u := range c.live {
+		if !c.isDecl[name] && onHost(u) {
+			out = append(out, u)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (c *comparison) missing(d declared.Unit) Finding {
+	lu := c.live[d.Name]
+	f := Finding{
+		Kind:       KindMissing,
+		Unit:       d.Name,
+		DeclaredAt: declaredAt(d),
+		Host:       hostState(lu),
+		Severity:   SeverityDrift,
+		Detail:     fmt.Sprintf("declared at %s, but the host has no such unit (%s)", c.rev, describeHost(lu)),
+		Fix:        fmt.Sprintf("rebuild the host from %s (nixos-rebuild switch), or remove the declaration from %s", c.rev, d.File),
+	}
+	if lu.LoadState == "" {
+		f.Host.Load = "not-found"
+		f.Detail = fmt.Sprintf("declared at %s, but the host has no such unit", c.rev)
+	}
+	if lu.LoadState == "masked" {
+		f.Fix = fmt.Sprintf("unmask it (systemctl unmask %s) and rebuild the host from %s, or remove the declaration from %s", d.Name, c.rev, d.File)
+	}
+	if d.Conditional || isConditional(d, "Enable") {
+		// The declaration sits under a condition (mkIf, optionalAttrs) the
+		// static reader cannot evaluate: it may be off on this host.
+		f.Severity = SeverityIncomplete
+		f.Detail += "; it is declared under a condition driftcheck cannot evaluate, so it may be off on this host"
+		f.Fix = fmt.Sprintf("if the condition in %s holds on this host, rebuild the host from %s; otherwise nothing to do", declaredAt(d), c.rev)
+	}
+	return f
+}
+
+func (c *comparison) disabledButLive(d declared.Unit, lu live.Unit, seen bool) []Finding {
+	if !seen || !onHost(lu) || (!isRunning(lu.ActiveState) && lu.UnitFileState != "enabled" && lu.UnitFileState != "enabled-runtime") {
+		return nil
+	}
+	f := Finding{
+		Kind:       KindMismatch,
+		Unit:       d.Name,
+		DeclaredAt: declaredAt(d),
+		Host:       hostState(lu),
+		Severity:   SeverityDrift,
+		Detail:     fmt.Sprintf("declared with enable = false at %s, but the host has it (%s)", c.rev, describeHost(lu)),
+		Fix:        fmt.Sprintf("rebuild the host from %s so that it drops the unit, or declare it enabled in %s", c.rev, d.File),
+	}
+	if isConditional(d, "Enable") {
+		f.Kind, f.Severity = KindUnresolved, SeverityIncomplete
+		f.Detail += "; enable is set under a condition driftcheck cannot evaluate"
+		f.Fix = "check by hand whether the condition holds on this host; if it does, " + f.Fix
+	}
+	return []Finding{f}
+}
+
+// mismatches compares a declared unit with the live unit of the same name.
+func (c *comparison) mismatches(d declared.Unit, lu live.Unit) []Finding {
+	mismatch := func(prop, detail, fix string) Finding {
+		f := Finding{Kind: KindMismatch, Unit: d.Name, DeclaredAt: declaredAt(d), Host: hostState(lu), Severity: SeverityDrift, Detail: detail, Fix: fix}
+		if prop != "" && isConditional(d, prop) {
+			// mkIf or optionalAttrs around the setting: the host may
+			// legitimately differ, so the difference proves nothing.
+			f.Kind, f.Severity = KindUnresolved, SeverityIncomplete
+			f.Detail += fmt.Sprintf("; %s is set under a condition driftcheck cannot evaluate", prop)
+			f.Fix = "check by hand whether the condition holds on this host; if it does, " + fix
+		}
+		return f
+	}
+	rebuild := fmt.Sprintf("rebuild the host from %s (nixos-rebuild switch)", c.rev)
+	if lu.LoadState == "bad-setting" || lu.LoadState == "error" {
+		detail := fmt.Sprintf("systemd cannot load it: %s", lu.LoadState)
+		if lu.LoadError != "" {
+			detail += " (" + lu.LoadError + ")"
+		}
+		return []Finding{mismatch("", detail, fmt.Sprintf("fix the unit's settings at %s and %s", declaredAt(d), rebuild))}
+	}
+	var out []Finding
+	if lu.NeedDaemonReload {
+		out = append(out, mismatch("", "its unit file changed on disk since systemd loaded it (NeedDaemonReload=yes)",
+			"finish the switch: systemctl daemon-reload, or "+rebuild))
+	}
+	if f, ok := c.enablement(d, lu, mismatch); ok {
+		out = append(out, f)
+	}
+	if p := d.Properties; p.Description != "" && lu.Description != "" && p.Description != lu.Description {
+		out = append(out, mismatch("Description", fmt.Sprintf("description is %q on the host, %q at %s: the host runs another definition", lu.Description, p.Description, c.rev), rebuild))
+	}
+	if unitType(d.Name) == "timer" {
+		out = append(out, c.timerMismatches(d, lu, mismatch, rebuild)...)
+	}
+	return out
+}
+
+// enablement checks a unit declared with wantedBy: something must want it,
+// and a timer, socket or path unit must be running.
+func (c *comparison) enablement(d declared.Unit, lu live.Unit, mismatch func(prop, detail, fix string) Finding) (Finding, bool) {
+	wantedBy := d.Properties.WantedBy
+	if len(wantedBy) == 0 {
+		return Finding{}, false
+	}
+	var problems []string
+	if !isWanted(lu.UnitFileState) {
+		problems = append(problems, fmt.Sprintf("its file state is %s (nothing wants it)", lu.UnitFileState))
+	}
+	switch unitType(d.Name) {
+	case "timer", "socket", "path":
+		if !isRunning(lu.ActiveState) {
+			problems = append(problems, fmt.Sprintf("it is %s", orDash(lu.ActiveState)))
+		}
+	}
+	if len(problems) == 0 {
+		return Finding{}, false
+	}
+	detail := fmt.Sprintf("declared wantedBy %s, but %s", strings.Join(wantedBy, ", "), strings.Join(problems, " and "))
+	return mismatch("WantedBy", detail, fmt.Sprintf("rebuild the host from %s (nixos-rebuild switch) so that %s wants and starts it", c.rev, strings.Join(wantedBy, ", "))), true
+}
+
+func (c *comparison) timerMismatches(d declared.Unit, lu live.Unit, mismatch func(prop, detail, fix string) Finding, rebuild string) []Finding {
+	p := d.Properties
+	var out []Finding
+	if len(p.OnCalendar) > 0 {
+		if lu.Timer == nil {
+			out = append(out, c.inconclusive(d, lu, "the host's timer settings were not read, so OnCalendar could not be compared"))
+		} else if equal, why := sameCalendar(p.OnCalendar, lu.Timer.Calendar); why != "" {
+			out = append(out, c.inconclusive(d, lu, why))
+		} else if !equal {
+			out = append(out, mismatch("OnCalendar", fmt.Sprintf("OnCalendar is %s on the host, %s at %s",
+				quoteList(lu.Timer.Calendar), quoteList(p.OnCalendar), c.rev), rebuild))
+		}
+	}
+	if lu.Timer == nil {
+		return out
+	}
+	if p.Persistent != nil && *p.Persistent != lu.Timer.Persistent {
+		out = append(out, mismatch("Persistent", fmt.Sprintf("Persistent is %t on the host, %t at %s", lu.Timer.Persistent, *p.Persistent, c.rev), rebuild))
+	}
+	if p.Unit != "" && lu.Timer.Unit != "" && p.Unit != lu.Timer.Unit {
+		out = append(out, mismatch("Unit", fmt.Sprintf("it activates %s on the host, %s at %s", lu.Timer.Unit, p.Unit, c.rev), rebuild))
+	}
+	return out
+}
+
+// inconclusive is a comparison that could not be made: the check becomes
+// incomplete rather than reporting a mismatch it cannot prove.
+func (c *comparison) inconclusive(d declared.Unit, lu live.Unit, why string) Finding {
+	return Finding{
+		Kind: KindUnresolved, Unit: d.Name, DeclaredAt: declaredAt(d), Host: hostState(lu), Severity: SeverityIncomplete,
+		Detail: why,
+		Fix:    fmt.Sprintf("compare by hand: systemctl show -p TimersCalendar %s; systemd-analyze calendar '<spec>'", d.Name),
+	}
+}
+
+// sameCalendar compares calendar specs in their normalized forms. why is
+// set when a declared spec cannot be normalized and differs textually, so
+// the answer is unknown.
+func sameCalendar(declaredSpecs, liveSpecs []string) (equal bool, why string) {
+	want := make([]string, 0, len(declaredSpecs))
+	for _, s := range declaredSpecs {
+		n, err := NormalizeCalendar(s)
+		if err != nil {
+			if containsString(liveSpecs, s) {
+				n = s // systemd kept it verbatim; nothing to normalize
+			} else {
+				return false, fmt.Sprintf("OnCalendar %q cannot be normalized (%v), so it could not be compared with the host's %s", s, err, quoteList(liveSpecs))
+			}
+		}
+		want = append(want, n)
+	}
+	got := make([]string, 0, len(liveSpecs))
+	for _, s := range liveSpecs {
+		if n, err := NormalizeCalendar(s); err == nil {
+			s = n
+		}
+		got = append(got, s)
+	}
+	return sameSet(want, got), ""
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sameSet(a, b []string) bool {
+	set := func(l []string) map[string]bool {
+		m := map[string]bool{}
+		for _, s := range l {
+			m[s] = true
+		}
+		return m
+	}
+	sa, sb := set(a), set(b)
+	if len(sa) != len(sb) {
+		return false
+	}
+	for s := range sa {
+		if !sb[s] {
+			return false
+		}
+	}
+	return true
+}
+
+func quoteList(l []string) string {
+	if len(l) == 0 {
+		return "nothing"
+	}
+	q := make([]string, len(l))
+	for i, s := range l {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}
+
+func (c *comparison) renamed(p renamePair) Finding {
+	d, lu := p.declared, p.live
+	detail := fmt.Sprintf("declared %s is not on the host, which runs %s instead (%s)", d.Name, lu.Name, describeHost(lu))
+	if rev, _, ok := c.lastDeclared(lu.Name); ok {
+		detail += fmt.Sprintf("; %s was last declared at %s", lu.Name, ShortRev(rev.Commit))
+	}
+	return Finding{
+		Kind: KindRenamed, Unit: d.Name, LiveUnit: lu.Name, DeclaredAt: declaredAt(d), Host: hostState(lu), Severity: SeverityDrift,
+		Detail: detail,
+		Fix:    fmt.Sprintf("commit the rename: declare %s in %s, or rebuild the host from %s", lu.Name, d.File, c.rev),
+	}
+}
+
+// companion reports the service a renamed timer activates on the host when
+// it is undeclared too: the declared timer's service may exist (NixOS
+// defines a stock docker-prune.service), but the host's timer runs another.
+func (c *comparison) companion(p renamePair, paired map[string]bool) (Finding, bool) {
+	if unitType(p.declared.Name) != "timer" || p.live.Timer == nil {
+		return Finding{}, false
+	}
+	liveTarget := p.live.Timer.Unit
+	if liveTarget == "" {
+		liveTarget = unitBase(p.live.Name) + ".service"
+	}
+	declTarget := p.declared.Properties.Unit
+	if declTarget == "" {
+		declTarget = unitBase(p.declared.Name) + ".service"
+	}
+	lu, ok := c.live[liveTarget]
+	if !ok || paired[liveTarget] || c.isDecl[liveTarget] || !onHost(lu) || !c.isDecl[declTarget] {
+		return Finding{}, false
+	}
+	paired[liveTarget] = true
+	var d declared.Unit
+	for _, u := range c.declared {
+		if u.Name == declTarget {
+			d = u
+		}
+	}
+	return Finding{
+		Kind: KindRenamed, Unit: declTarget, LiveUnit: liveTarget, DeclaredAt: declaredAt(d), Host: hostState(lu), Severity: SeverityDrift,
+		Detail: fmt.Sprintf("the host's %s activates %s (%s), which %s does not declare; the declared %s activates %s",
+			p.live.Name, liveTarget, describeHost(lu), c.rev, p.declared.Name, declTarget),
+		Fix: fmt.Sprintf("commit the rename: declare %s in %s, or rebuild the host from %s", liveTarget, d.File, c.rev),
+	}, true
+}
+
+// lastDeclared finds the newest earlier revision that declared name.
+func (c *comparison) lastDeclared(name string) (Revision, declared.Unit, bool) {
+	for _, rev := range c.in.History {
+		for _, u := range rev.Units {
+			if u.Name == name && u.Scope != declared.ScopeUser {
+				return rev, u, true
+			}
+		}
+	}
+	return Revision{}, declared.Unit{}, false
+}
+
+func (c *comparison) stale(lu live.Unit) (Finding, bool) {
+	rev, u, ok := c.lastDeclared(lu.Name)
+	if !ok {
+		return Finding{}, false
+	}
+	when := ShortRev(rev.Commit)
+	if !rev.Date.IsZero() {
+		when += " (" + rev.Date.UTC().Format("2006-01-02") + ")"
+	}
+	fix := fmt.Sprintf("rebuild the host from %s (nixos-rebuild switch) so that it drops the unit, or declare it again", c.rev)
+	if isRunning(lu.ActiveState) {
+		fix = fmt.Sprintf("rebuild the host from %s and stop it if it keeps running (systemctl stop %s), or declare it again", c.rev, lu.Name)
+	}
+	return Finding{
+		Kind: KindStale, Unit: lu.Name, DeclaredAt: declaredAt(u), Host: hostState(lu), Severity: SeverityDrift,
+		Detail: fmt.Sprintf("last declared at %s, not at %s, but the host still has it (%s)", when, c.rev, describeHost(lu)),
+		Fix:    fix,
+	}, true
+}
+
+func (c *comparison) undeclared(lu live.Unit) Finding {
+	return Finding{
+		Kind: KindUndeclared, Unit: lu.Name, Host: hostState(lu), Severity: SeverityDrift,
+		Detail: fmt.Sprintf("the host has it (%s), but %s does not declare it", describeHost(lu), c.rev),
+		Fix:    "declare it in the modules and commit, or remove it from the host",
+	}
+}
+
+// unread carries what the declared or the live side could not read.
+func (c *comparison) unread() []Finding {
+	var out []Finding
+	for _, u := range c.in.Declared.Unresolved {
+		out = append(out, Finding{
+			Kind: KindUnresolved, DeclaredAt: fileLine(u.File, u.Line), Severity: SeverityIncomplete,
+			Detail: "declaration not resolved statically: " + u.Reason,
+			Fix:    "write the unit name literally, or check the units it declares by hand",
+		})
+	}
+	for _, e := range c.in.Declared.Errors {
+		out = append(out, Finding{
+			Kind: KindUnresolved, DeclaredAt: fileLine(e.File, e.Line), Severity: SeverityIncomplete,
+			Detail: "module does not parse: " + e.Message,
+			Fix:    fmt.Sprintf("fix the syntax error (nix-instantiate --parse %s)", e.File),
+		})
+	}
+	at := map[string]string{}
+	for _, d := range c.declared {
+		at[d.Name] = declaredAt(d)
+	}
+	for _, e := range c.in.Live.Errors {
+		out = append(out, Finding{
+			Kind: KindUnresolved, Unit: e.Unit, DeclaredAt: at[e.Unit], Severity: SeverityIncomplete,
+			Detail: "could not be read from systemd: " + e.Message,
+			Fix:    "run the check again; if it persists, inspect it with systemctl show",
+		})
+	}
+	return out
+}
+
+func fileLine(file string, line int) string {
+	if line <= 0 {
+		return file
+	}
+	return fmt.Sprintf("%s:%d", file, line)
+}
+
+func (c *comparison) hygiene() []Finding {
+	h := c.in.Hygiene
+	var out []Finding
+	for _, ch := range h.Dirty {
+		out = append(out, Finding{
+			Kind: KindDirty, DeclaredAt: ch.Path, Severity: SeverityWarning,
+			Detail: fmt.Sprintf("%s is %s in the work tree and not committed", ch.Path, dirtyWording(ch.Change)),
+			Fix:    "commit the change (or discard it) and rebuild the host from the new commit",
+		})
+	}
+	for _, ch := range h.SourceDiffers {
+		out = append(out, Finding{
+			Kind: KindSourceDiffers, DeclaredAt: ch.Path, Severity: SeverityWarning,
+			Detail: fmt.Sprintf("%s %s: the host may be built from an uncommitted copy", ch.Path, sourceWording(ch.Change, h.DeploySource, c.rev)),
+			Fix:    fmt.Sprintf("commit the deploy source's changes, or rebuild the host from %s", c.rev),
+		})
+	}
+	if f, ok := c.provenance(); ok {
+		out = append(out, f)
+	}
+	return out
+}
+
+func dirtyWording(change string) string {
+	switch change {
+	case ChangeDeleted:
+		return "deleted"
+	case ChangeAdded:
+		return "untracked"
+	}
+	return "modified"
+}
+
+func sourceWording(change, dir, rev string) string {
+	switch change {
+	case ChangeDeleted:
+		return fmt.Sprintf("is in %s but missing from the deploy source %s", rev, dir)
+	case ChangeAdded:
+		return fmt.Sprintf("is in the deploy source %s but not in %s", dir, rev)
+	}
+	return fmt.Sprintf("differs between the deploy source %s and %s", dir, rev)
+}
+
+func (c *comparison) provenance() (Finding, bool) {
+	p := c.in.Hygiene.Provenance
+	f := Finding{Kind: KindRevision, Severity: SeverityWarning}
+	host := p.HostRevision
+	switch p.Status {
+	case ProvenanceOlder:
+		f.Detail = fmt.Sprintf("the host runs %s, an ancestor of %s: the revision is not deployed yet", ShortRev(host), c.rev)
+		f.Fix = fmt.Sprintf("deploy %s (nixos-rebuild switch), or check against --rev %s", c.rev, ShortRev(host))
+	case ProvenanceDiverged:
+		f.Detail = fmt.Sprintf("the host runs %s, which is not an ancestor of %s (newer, or another branch)", ShortRev(host), c.rev)
+		f.Fix = fmt.Sprintf("check against --rev %s, or rebuild the host from %s", ShortRev(host), c.rev)
+	case ProvenanceUnknown:
+		f.Detail = fmt.Sprintf("the host runs %s, which is not in this repository", host)
+		f.Fix = fmt.Sprintf("fetch the host's revision, or rebuild the host from %s", c.rev)
+	case ProvenanceDirty:
+		if host == "" {
+			f.Detail = "the host records no configurationRevision: it was built from an uncommitted tree, or without system.configurationRevision"
+		} else {
+			f.Detail = fmt.Sprintf("the host was built from an uncommitted tree (configurationRevision %s)", host)
+		}
+		f.Fix = "commit the changes and rebuild the host from the commit; set system.configurationRevision = self.rev or self.dirtyRev or null"
+	default:
+		return Finding{}, false
+	}
+	return f, true
+}
+
+var severityRank = map[Severity]int{SeverityDrift: 0, SeverityIncomplete: 1, SeverityWarning: 2}
+
+var kindRank = map[Kind]int{
+	KindRenamed: 0, KindMissing: 1, KindStale: 2, KindUndeclared: 3, KindMismatch: 4, KindUnresolved: 5, KindRevision: 6, KindSourceDiffers: 7, KindDirty: 8,
+}
+
+// Sort orders findings worst first: by severity, then kind, then names, so
+// that the output is deterministic.
+func Sort(findings []Finding) {
+	sort.SliceStable(findings, func(i, j int) bool {
+		a, b := findings[i], findings[j]
+		if severityRank[a.Severity] != severityRank[b.Severity] {
+			return severityRank[a.Severity] < severityRank[b.Severity]
+		}
+		if kindRank[a.Kind] != kindRank[b.Kind] {
+			return kindRank[a.Kind] < kindRank[b.Kind]
+		}
+		for _, cmp := range [][2]string{{a.Unit, b.Unit}, {a.LiveUnit, b.LiveUnit}, {a.DeclaredAt, b.DeclaredAt}, {a.Detail, b.Detail}} {
+			if cmp[0] != cmp[1] {
+				return cmp[0] < cmp[1]
+			}
+		}
+		return false
+	})
+}

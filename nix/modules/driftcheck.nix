@@ -1,0 +1,270 @@
+# NixOS module for driftcheck: the drift-gated Docker prune (a oneshot
+# service and its timer) and an optional pre-switch check.
+# Options are documented in docs/operations.md.
+{ config, lib, pkgs, ... }:
+
+let
+  inherit (lib) mkOption mkEnableOption mkIf types optional optionals escapeShellArgs;
+
+  cfg = config.services.driftcheck;
+
+  # Flags every command that reads the declared side shares.
+  declaredArgs =
+    [ "--repo" cfg.repository "--rev" cfg.revision ]
+    ++ lib.concatMap (g: [ "--modules" g ]) cfg.modules;
+
+  scopeArgs = lib.concatMap (g: [ "--scope" g ]) cfg.scope;
+
+  pruneArgs =
+    [ "prune" ] ++ declaredArgs
+    ++ scopeArgs
+    ++ [ "--threshold" (toString cfg.prune.threshold) ]
+    ++ [ "--until" cfg.prune.until ]
+    ++ [ "--state-dir" cfg.prune.stateDir ]
+    ++ optionals (cfg.prune.busyPattern != null) [ "--busy-pattern" cfg.prune.busyPattern ]
+    ++ optionals (cfg.prune.lockFile != null) [ "--lock" cfg.prune.lockFile ]
+    ++ optionals (cfg.prune.metricsFile != null) [ "--metrics-file" cfg.prune.metricsFile ]
+    ++ cfg.prune.extraArgs;
+
+  writablePaths =
+    [ cfg.prune.stateDir ]
+    ++ optional (cfg.prune.metricsFile != null) (dirOf cfg.prune.metricsFile)
+    ++ optional (cfg.prune.lockFile != null) (dirOf cfg.prune.lockFile);
+in
+{
+  options.services.driftcheck = {
+    package = mkOption {
+      type = types.package;
+      default = pkgs.driftcheck or (pkgs.callPackage ../package.nix { });
+      defaultText = lib.literalExpression "pkgs.driftcheck";
+      description = "The driftcheck package.";
+    };
+
+    repository = mkOption {
+      type = types.str;
+      default = "/etc/nixos";
+      example = "/srv/infra";
+      description = ''
+        Path on the host of the git repository holding the NixOS modules.
+        driftcheck reads git objects at `revision`, never the work tree.
+        The prune service runs as root without capabilities, so the
+        repository must be readable by uid 0 without CAP_DAC_OVERRIDE.
+      '';
+    };
+
+    revision = mkOption {
+      type = types.str;
+      default = "origin/main";
+      example = "HEAD";
+      description = ''
+        The revision the host must match. "origin/main" states what was
+        reviewed; "HEAD" only what was checked out, which may be ahead of
+        review.
+      '';
+    };
+
+    modules = mkOption {
+      type = types.listOf types.str;
+      default = [ "nix/**/*.nix" ];
+      description = "Globs, relative to the repository root, of the NixOS module files to read.";
+    };
+
+    scope = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "ci-*" "docker-*" ];
+      description = ''
+        Globs of live unit names the repository owns: a live unit matching one
+        that the revision does not declare is drift. Empty: the "scope" of
+        .driftcheck.json at the revision, else only the declared names.
+      '';
+    };
+
+    preSwitchCheck = mkOption {
+      type = types.bool;
+      default = false;
+      description = ''
+        Refuse to switch into a configuration whose systemd units differ
+        from the units declared at `revision` (system.preSwitchChecks).
+        Bypass once with NIXOS_NO_CHECK=1.
+      '';
+    };
+
+    prune = {
+      enable = mkEnableOption "the drift-gated Docker prune";
+
+      unitName = mkOption {
+        type = types.str;
+        default = "ci-docker-prune";
+        description = ''
+          Name of the service and timer. Never "docker-prune": NixOS defines
+          docker-prune.service whenever Docker is enabled, and a unit of the
+          same name merges with it.
+        '';
+      };
+
+      calendar = mkOption {
+        type = types.str;
+        default = "daily";
+        description = "systemd OnCalendar expression of the timer.";
+      };
+
+      randomizedDelaySec = mkOption {
+        type = types.str;
+        default = "0";
+        example = "30min";
+        description = "RandomizedDelaySec of the timer.";
+      };
+
+      threshold = mkOption {
+        type = types.ints.between 0 100;
+        default = 80;
+        description = "Prune only when the Docker root's filesystem is at least this full (percent of bytes or inodes).";
+      };
+
+      busyPattern = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "^[a-z0-9]{1,4}-[0-9a-f]{6}_ci_";
+        description = "Regular expression for CI run stacks; while one exists the prune skips. null keeps driftcheck's default.";
+      };
+
+      until = mkOption {
+        type = types.str;
+        default = "24h";
+        description = "Minimum age (Go duration) of anything the prune removes.";
+      };
+
+      lockFile = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "/run/lock/deploy.lock";
+        description = "Lock file deploys hold (flock); while it is held the prune skips.";
+      };
+
+      stateDir = mkOption {
+        type = types.str;
+        default = "/var/lib/driftcheck";
+        description = "Directory for the prune's state file and its own lock.";
+      };
+
+      metricsFile = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "/var/lib/prometheus-node-exporter-text-files/driftcheck.prom";
+        description = "node_exporter textfile the prune writes its metrics to; null disables.";
+      };
+
+      onFailure = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "notify-admin@%n.service" ];
+        description = "Units to start when the prune fails: blocked by drift (exit 1), could not run (2), still under pressure (4).";
+      };
+
+      extraArgs = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        description = "Further arguments to `driftcheck prune`.";
+      };
+    };
+  };
+
+  config = lib.mkMerge [
+    (mkIf cfg.prune.enable {
+      assertions = [
+        {
+          assertion = cfg.prune.unitName != "docker-prune";
+          message = ''
+            services.driftcheck.prune.unitName must not be "docker-prune": NixOS defines
+            docker-prune.service whenever virtualisation.docker.enable is set, and a unit
+            of the same name merges with it, so the stock `docker system prune -f` runs
+            first or evaluation fails, depending on the nixpkgs version.
+          '';
+        }
+        {
+          assertion = !(config.virtualisation.docker.autoPrune.enable or false);
+          message = ''
+            services.driftcheck.prune replaces virtualisation.docker.autoPrune: set
+            virtualisation.docker.autoPrune.enable = false. The stock prune runs
+            `docker system prune -f` without the drift gate, without an age limit, and on a
+            swarm manager also removes cluster networks.
+          '';
+        }
+      ];
+
+      systemd.services.${cfg.prune.unitName} = {
+        description = "Docker prune, gated on the host matching its git revision";
+        documentation = [ "https://github.com/driftcheck/driftcheck/blob/main/docs/operations.md" ];
+        after = [ "docker.service" ];
+        requires = [ "docker.service" ];
+        onFailure = cfg.prune.onFailure;
+        # A prune must never run because a switch happened to touch the unit.
+        restartIfChanged = false;
+        serviceConfig = {
+          Type = "oneshot";
+          ExecStart = "${cfg.package}/bin/driftcheck ${escapeShellArgs pruneArgs}";
+          # Exit 1 (blocked by drift), 2 (could not run) and 4 (still under
+          # pressure) mark the unit failed; normal skips exit 0.
+          StateDirectory = mkIf (cfg.prune.stateDir == "/var/lib/driftcheck") "driftcheck";
+          UMask = "0022"; # node_exporter reads the metrics file
+
+          # Hardening. Root is kept only because /run/docker.sock is
+          # root:docker 0660 and Docker access is root-equivalent anyway;
+          # every capability is dropped, so root cannot read past file modes.
+          CapabilityBoundingSet = "";
+          AmbientCapabilities = "";
+          NoNewPrivileges = true;
+          # The whole tree is read-only; sockets stay connectable on a
+          # read-only mount (connect(2) ignores MS_RDONLY for sockets), so
+          # /run/docker.sock and /run/dbus/system_bus_socket keep working.
+          ProtectSystem = "strict";
+          ReadWritePaths = writablePaths;
+          ProtectHome = "read-only"; # the repository may live in a home directory
+          PrivateTmp = true;
+          PrivateDevices = true;
+          # Docker and D-Bus are path-bound unix sockets: no network needed.
+          PrivateNetwork = true;
+          RestrictAddressFamilies = [ "AF_UNIX" ];
+          IPAddressDeny = "any";
+          ProtectKernelTunables = true;
+          ProtectKernelModules = true;
+          ProtectKernelLogs = true;
+          ProtectControlGroups = true;
+          ProtectClock = true;
+          ProtectHostname = true;
+          ProtectProc = "invisible";
+          RestrictNamespaces = true;
+          RestrictRealtime = true;
+          RestrictSUIDSGID = true;
+          LockPersonality = true;
+          MemoryDenyWriteExecute = true;
+          SystemCallArchitectures = "native";
+          SystemCallFilter = [ "@system-service" "~@privileged" ];
+          # Refuse, do not kill: Go's runtime probes a few calls at start.
+          SystemCallErrorNumber = "EPERM";
+        };
+      };
+
+      systemd.timers.${cfg.prune.unitName} = {
+        description = "Daily drift-gated Docker prune";
+        wantedBy = [ "timers.target" ];
+        timerConfig = {
+          OnCalendar = cfg.prune.calendar;
+          Persistent = true;
+          RandomizedDelaySec = cfg.prune.randomizedDelaySec;
+        };
+      };
+    })
+
+    (mkIf cfg.preSwitchCheck {
+      # preSwitchChecks run with the new toplevel as $1; the script compares
+      # its etc/systemd/system with the units declared at the revision.
+      # See docs/operations.md, "Pre-switch check".
+      system.preSwitchChecks.driftcheck = ''
+        PATH=${lib.makeBinPath [ cfg.package pkgs.jq pkgs.coreutils pkgs.findutils pkgs.gnugrep ]} \
+          ${pkgs.bash}/bin/bash ${../pre-switch-check.sh} "$1" ${escapeShellArgs (scopeArgs ++ [ "--" ] ++ declaredArgs)}
+      '';
+    })
+  ];
+}
