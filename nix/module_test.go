@@ -1,13 +1,18 @@
 package nix_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/driftcheck/driftcheck/internal/sdsandbox"
 	"github.com/driftcheck/driftcheck/internal/testreq"
 )
 
@@ -16,6 +21,7 @@ type moduleEval struct {
 	Timers           map[string]unitEval `json:"timers"`
 	FailedAssertions []string            `json:"failedAssertions"`
 	PreSwitchChecks  map[string]string   `json:"preSwitchChecks"`
+	Tmpfiles         []string            `json:"tmpfiles"`
 }
 
 type unitEval struct {
@@ -64,7 +70,7 @@ func TestModuleEvaluation(t *testing.T) {
 					t.Errorf("service = %+v, want oneshot after/requires docker.service", svc)
 				}
 				exec, _ := svc.ServiceConfig["ExecStart"].(string)
-				for _, want := range []string{"/bin/driftcheck 'prune'", "'--repo' '/etc/nixos'", "'--rev' 'origin/main'", "'--modules' 'nix/**/*.nix'", "'--until' '24h'"} {
+				for _, want := range []string{`/bin/driftcheck "prune"`, `"--repo" "/etc/nixos"`, `"--rev" "origin/main"`, `"--modules" "nix/**/*.nix"`, `"--until" "24h"`} {
 					if !strings.Contains(exec, want) {
 						t.Errorf("ExecStart %q lacks %q", exec, want)
 					}
@@ -91,15 +97,32 @@ func TestModuleEvaluation(t *testing.T) {
 					t.Errorf("OnCalendar = %v", m.Timers["ci-image-prune"].TimerConfig["OnCalendar"])
 				}
 				rw := anyStrings(svc.ServiceConfig["ReadWritePaths"])
-				if !slices.Equal(rw, []string{"/var/lib/driftcheck", "/var/lib/node-exporter", "/run/lock"}) {
+				if !slices.Equal(rw, []string{"-/var/lib/node-exporter", "-/run/lock"}) {
 					t.Errorf("ReadWritePaths = %v", rw)
 				}
 				exec, _ := svc.ServiceConfig["ExecStart"].(string)
-				if !strings.Contains(exec, "'--metrics-file' '/var/lib/node-exporter/driftcheck.prom'") || !strings.Contains(exec, "'--lock' '/run/lock/deploy.lock'") {
+				if !strings.Contains(exec, `"--metrics-file" "/var/lib/node-exporter/driftcheck.prom"`) || !strings.Contains(exec, `"--lock" "/run/lock/deploy.lock"`) {
 					t.Errorf("ExecStart = %q", exec)
 				}
 				if !slices.Equal(svc.OnFailure, []string{"alert@%n.service"}) {
 					t.Errorf("onFailure = %v", svc.OnFailure)
+				}
+			},
+		},
+		{
+			name:     "custom state directory",
+			settings: `{ services.driftcheck.prune = { enable = true; stateDir = "/srv/driftcheck"; }; }`,
+			wantUnit: "ci-docker-prune",
+			check: func(t *testing.T, m moduleEval) {
+				svc := m.Services["ci-docker-prune"]
+				if rw := anyStrings(svc.ServiceConfig["ReadWritePaths"]); !slices.Equal(rw, []string{"/srv/driftcheck"}) {
+					t.Errorf("ReadWritePaths = %v, want the state directory", rw)
+				}
+				if _, ok := svc.ServiceConfig["StateDirectory"]; ok {
+					t.Errorf("StateDirectory set for a custom state directory")
+				}
+				if !slices.Equal(m.Tmpfiles, []string{"d /srv/driftcheck 0700 root root -"}) {
+					t.Errorf("tmpfiles = %q", m.Tmpfiles)
 				}
 			},
 		},
@@ -168,4 +191,182 @@ func anyStrings(v any) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestModuleUnitsVerify renders the module's service and timer the way
+// NixOS writes unit files (a list value becomes one line per element) and
+// has the real systemd-analyze verify them: every hardening key must be
+// known and every value parse. ExecStart's program is swapped for a real
+// executable; its arguments stay.
+func TestModuleUnitsVerify(t *testing.T) {
+	analyze := testreq.Command(t, "systemd-analyze", "systemd")
+	m := evalModule(t, `{ services.driftcheck.prune = { enable = true; metricsFile = "/var/lib/node-exporter/driftcheck.prom";
+	  lockFile = "/run/lock/deploy.lock"; onFailure = [ "alert@%n.service" ]; }; services.driftcheck.scope = [ "ci-*" ]; }`)
+	dir := t.TempDir()
+	svc, tmr := m.Services["ci-docker-prune"], m.Timers["ci-docker-prune"]
+	exec, _ := svc.ServiceConfig["ExecStart"].(string)
+	_, args, ok := strings.Cut(exec, " ")
+	if !ok {
+		t.Fatalf("ExecStart %q has no arguments", exec)
+	}
+	svc.ServiceConfig["ExecStart"] = "/bin/true " + args
+	unitSection := map[string]any{"Description": "driftcheck prune", "After": svc.After, "Requires": svc.Requires, "OnFailure": svc.OnFailure}
+	files := map[string]string{
+		"ci-docker-prune.service": renderSection("Unit", unitSection) + renderSection("Service", svc.ServiceConfig),
+		"ci-docker-prune.timer": renderSection("Unit", map[string]any{"Description": "driftcheck prune timer"}) +
+			renderSection("Timer", tmr.TimerConfig) + renderSection("Install", map[string]any{"WantedBy": tmr.WantedBy}),
+	}
+	var paths []string
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	out, err := combinedOutput(t, analyze, append([]string{"verify", "--man=no"}, paths...)...)
+	// verify exits 0 on unknown keys and unparsable values; its messages
+	// are what matter. Missing dependencies (docker.service) are not
+	// mentioned for a unit file given by path.
+	var problems []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if l != "" && !strings.Contains(l, "docker.service") && !strings.Contains(l, "alert@") {
+			problems = append(problems, l)
+		}
+	}
+	if err != nil || len(problems) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s\nunits:\n%s\n%s", err, strings.Join(problems, "\n"),
+			files["ci-docker-prune.service"], files["ci-docker-prune.timer"])
+	}
+}
+
+// renderSection writes one unit file section as NixOS does: booleans as
+// true/false, lists as one line per element, keys sorted.
+func renderSection(name string, kv map[string]any) string {
+	var b strings.Builder
+	b.WriteString("[" + name + "]\n")
+	keys := make([]string, 0, len(kv))
+	for k := range kv {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		switch v := kv[k].(type) {
+		case []any:
+			for _, x := range v {
+				fmt.Fprintf(&b, "%s=%v\n", k, x)
+			}
+		case []string:
+			for _, x := range v {
+				fmt.Fprintf(&b, "%s=%s\n", k, x)
+			}
+		case bool:
+			fmt.Fprintf(&b, "%s=%t\n", k, v)
+		default:
+			fmt.Fprintf(&b, "%s=%v\n", k, v)
+		}
+	}
+	return b.String() + "\n"
+}
+
+// combinedOutput runs a command and returns its combined output.
+func combinedOutput(t *testing.T, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := osexec.CommandContext(ctx, name, args...).CombinedOutput()
+	return string(out), err
+}
+
+// TestFlakeOutputs evaluates flake.nix against a stub nixpkgs: only
+// nixpkgs as input, the documented outputs for both systems, the package
+// from nix/package.nix, the module importing nix/modules/driftcheck.nix.
+func TestFlakeOutputs(t *testing.T) {
+	nixInstantiate := testreq.Command(t, "nix-instantiate", "nix-bin")
+	root := repoRoot(t)
+	out := command(t, time.Minute, root, nixInstantiate, "--readonly-mode", "--eval", "--strict", "--json",
+		filepath.Join(root, "nix", "tests", "eval-flake.nix"))
+	var got struct {
+		Inputs              []string            `json:"inputs"`
+		Outputs             []string            `json:"outputs"`
+		Packages            map[string][]string `json:"packages"`
+		PackagePath         string              `json:"packagePath"`
+		Checks              map[string][]string `json:"checks"`
+		ModuleImports       []string            `json:"moduleImports"`
+		ModulePackageSystem string              `json:"modulePackageSystem"`
+		Overlay             string              `json:"overlay"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("decode: %v\n%s", err, out)
+	}
+	if !slices.Equal(got.Inputs, []string{"nixpkgs"}) {
+		t.Errorf("inputs %q, want only nixpkgs", got.Inputs)
+	}
+	if !slices.Equal(got.Outputs, []string{"checks", "nixosModules", "overlays", "packages"}) {
+		t.Errorf("outputs %q", got.Outputs)
+	}
+	for _, system := range []string{"x86_64-linux", "aarch64-linux"} {
+		if !slices.Equal(got.Packages[system], []string{"default", "driftcheck"}) {
+			t.Errorf("packages.%s = %q", system, got.Packages[system])
+		}
+		if !slices.Equal(got.Checks[system], []string{"module-eval", "package"}) {
+			t.Errorf("checks.%s = %q", system, got.Checks[system])
+		}
+	}
+	if got.PackagePath != filepath.Join(root, "nix", "package.nix") {
+		t.Errorf("package built from %q", got.PackagePath)
+	}
+	if !slices.Equal(got.ModuleImports, []string{filepath.Join(root, "nix", "modules", "driftcheck.nix")}) {
+		t.Errorf("nixosModules.default imports %q", got.ModuleImports)
+	}
+	if got.ModulePackageSystem != "x86_64-linux" || got.Overlay != "driftcheck" {
+		t.Errorf("module package for %q, overlay %q", got.ModulePackageSystem, got.Overlay)
+	}
+}
+
+// TestModuleExecStartQuoting boots a real systemd (sdsandbox) with the
+// module's ExecStart and records the argv the started process receives:
+// regex characters systemd treats specially ($, %, \, quotes, spaces) must
+// reach driftcheck unchanged. The program is swapped for a shell script that
+// writes its arguments to a file; the hardening is left out, because it
+// would (rightly) keep the script from writing there.
+func TestModuleExecStartQuoting(t *testing.T) {
+	sdsandbox.Require(t)
+	const pattern = `^ci-\d+_[a-z]$ 100% "q" 'x' ${HOME}`
+	m := evalModule(t, `{ services.driftcheck.prune = { enable = true; busyPattern = `+nixString(pattern)+`; }; }`)
+	exec, _ := m.Services["ci-docker-prune"].ServiceConfig["ExecStart"].(string)
+	_, args, _ := strings.Cut(exec, " ")
+
+	dir := t.TempDir()
+	script, argvFile := filepath.Join(dir, "argv.sh"), filepath.Join(dir, "argv")
+	if err := os.WriteFile(script, []byte("printf '%s\\n' \"$@\" > "+argvFile+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	unit := renderSection("Unit", map[string]any{"Description": "quoting"}) +
+		renderSection("Service", map[string]any{"Type": "oneshot", "ExecStart": "/bin/sh " + script + " " + args})
+	sb := sdsandbox.New(t, sdsandbox.Options{Units: []sdsandbox.Unit{{Name: "ci-docker-prune.service", Content: unit}}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if out, err := sb.Systemctl(ctx, "start", "ci-docker-prune.service"); err != nil {
+		t.Fatalf("systemctl start: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(argvFile)
+	if err != nil {
+		t.Fatalf("the service did not record its argv: %v", err)
+	}
+	argv := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	i := slices.Index(argv, "--busy-pattern")
+	if i < 0 || i+1 >= len(argv) || argv[i+1] != pattern {
+		t.Errorf("argv %q; want --busy-pattern %q as one argument\nExecStart=%s", argv, pattern, args)
+	}
+	if argv[0] != "prune" {
+		t.Errorf("argv[0] = %q, want prune", argv[0])
+	}
+}
+
+// nixString quotes s as a Nix double-quoted string.
+func nixString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
 }

@@ -161,3 +161,54 @@ func TestNixFilesParse(t *testing.T) {
 		})
 	}
 }
+
+// vendorDir writes `go mod vendor` output once for the benchmarks.
+func vendorDir(b *testing.B) string {
+	b.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		b.Skip("go not on PATH")
+	}
+	dir := filepath.Join(b.TempDir(), "vendor")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "mod", "vendor", "-o", dir)
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go mod vendor: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// BenchmarkNARHashVendor hashes the vendor directory with the Go NAR
+// serialiser TestVendorHash uses; compare with
+// BenchmarkNARHashVendorBaselineNix.
+func BenchmarkNARHashVendor(b *testing.B) {
+	dir := vendorDir(b)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := narHashSRI(dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNARHashVendorBaselineNix is the baseline: `nix hash path` on the
+// same directory (one process per hash).
+func BenchmarkNARHashVendorBaselineNix(b *testing.B) {
+	nixBin, err := exec.LookPath("nix")
+	if err != nil {
+		b.Skip("nix not on PATH")
+	}
+	dir := vendorDir(b)
+	b.ResetTimer()
+	for b.Loop() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		out, err := exec.CommandContext(ctx, nixBin, "--extra-experimental-features", "nix-command",
+			"hash", "path", "--type", "sha256", dir).Output()
+		cancel()
+		if err != nil || !bytes.HasPrefix(out, []byte("sha256-")) {
+			b.Fatalf("nix hash path: %v %s", err, out)
+		}
+	}
+}

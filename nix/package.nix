@@ -20,7 +20,7 @@ in
   version = "0.1.0";
   inherit src;
 
-  vendorHash = "sha256-q6iYHp6dZN8IE4KGDHZdX2hKDK465u/7bvXX+jrs0l8=";
+  vendorHash = "sha256-SlIEQ+NLCMODbej16FPXP4t6+R3OiOzVIg8Yg3KwOkU=";
 
   subPackages = [ "cmd/driftcheck" ];
   env.CGO_ENABLED = 0;

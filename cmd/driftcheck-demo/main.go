@@ -115,10 +115,10 @@ func (d *demo) prepare(ctx context.Context) error {
 	if d.bin == "" {
 		d.bin = filepath.Join(d.dir, "driftcheck")
 		fmt.Fprintln(d.out, "Building driftcheck …")
-		build := exec.CommandContext(ctx, "go", "build", "-o", d.bin, "./cmd/driftcheck")
+		build := exec.CommandContext(ctx, "go", "build", "-o", d.bin, "github.com/driftcheck/driftcheck/cmd/driftcheck")
 		build.Stdout, build.Stderr = d.out, d.out
 		if err := build.Run(); err != nil {
-			return fmt.Errorf("go build ./cmd/driftcheck (run from the repository root, or pass -driftcheck): %w", err)
+			return fmt.Errorf("go build ./cmd/driftcheck (run inside the repository, or pass -driftcheck): %w", err)
 		}
 	}
 	repo, err := incident.BuildRepo(ctx, gitPath, filepath.Join(d.dir, "ci-host"))

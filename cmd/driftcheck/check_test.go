@@ -144,6 +144,7 @@ func checkIncidentHost() live.Snapshot {
 	return live.Snapshot{
 		Schema:  live.SnapshotSchema,
 		TakenAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
+		Scope:   []string{"*docker-prune*"}, // as "driftcheck snapshot --scope '*docker-prune*'" takes it
 		Units: []live.Unit{
 			{Name: "ci-docker-prune.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead", UnitFileState: "linked"},
 			{Name: "ci-docker-prune.timer", LoadState: "loaded", ActiveState: "active", SubState: "waiting", UnitFileState: "enabled",
@@ -288,11 +289,19 @@ func TestCheckFindingsFromSnapshots(t *testing.T) {
 		},
 		{
 			name: "missing",
-			args: []string{"--rev", revB, "--live", writeSnapshot(t, live.Snapshot{Schema: live.SnapshotSchema, Units: []live.Unit{
+			args: []string{"--rev", revB, "--live", writeSnapshot(t, live.Snapshot{Schema: live.SnapshotSchema, Scope: []string{"*prune*"}, Units: []live.Unit{
 				{Name: "docker-prune.service", LoadState: "loaded", ActiveState: "inactive", UnitFileState: "linked"},
 			}})},
 			code: exitFindings,
 			want: []string{"missing ci-docker-prune.service", "missing ci-docker-prune.timer"},
+		},
+		{
+			name: "a declared unit the snapshot never asked about makes the check incomplete",
+			args: []string{"--rev", revB, "--live", writeSnapshot(t, live.Snapshot{Schema: live.SnapshotSchema, Scope: []string{"docker-*"}, Units: []live.Unit{
+				{Name: "docker-prune.service", LoadState: "loaded", ActiveState: "inactive", UnitFileState: "linked"},
+			}})},
+			code: exitIncomplete,
+			want: []string{"unresolved ci-docker-prune.service", "unresolved ci-docker-prune.timer"},
 		},
 		{
 			name: "a unit systemd could not read makes the check incomplete",
@@ -386,6 +395,11 @@ func TestCheckHygiene(t *testing.T) {
 		return dir
 	}
 
+	brokenNixosVersion := filepath.Join(t.TempDir(), "nixos-version")
+	if err := os.WriteFile(brokenNixosVersion, []byte("#!/bin/sh\necho 'error: unrecognised flag' >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
 	tests := []struct {
 		name       string
 		args       []string
@@ -393,6 +407,7 @@ func TestCheckHygiene(t *testing.T) {
 		strictCode int
 		want       []string
 	}{
+		{"provenance unreadable", []string{"--nixos-version", brokenNixosVersion}, exitOK, exitFindings, []string{"revision "}},
 		{"provenance equal", []string{"--nixos-version", nixosVersion(revB)}, exitOK, exitOK, []string{}},
 		{"provenance older", []string{"--nixos-version", nixosVersion(revA)}, exitOK, exitFindings, []string{"revision "}},
 		{"provenance dirty", []string{"--nixos-version", nixosVersion(revB + "-dirty")}, exitOK, exitFindings, []string{"revision "}},
@@ -614,4 +629,50 @@ func openPTY(t *testing.T) *os.File {
 	}
 	t.Cleanup(func() { tty.Close() })
 	return tty
+}
+
+func TestCheckHistoryDepth(t *testing.T) {
+	t.Parallel()
+	repo := gittest.New(t)
+	withOld := strings.Replace(checkPruneModuleB, "systemd.services.ci-docker-prune", `systemd.services.old-cleanup = { serviceConfig.Type = "oneshot"; };
+  systemd.services.ci-docker-prune`, 1)
+	declaredOld := repo.Commit("old cleanup", map[string]string{
+		"nix/modules/docker.nix": checkDockerModule, "nix/modules/docker-prune.nix": withOld,
+	})
+	repo.Commit("drop old cleanup", map[string]string{"nix/modules/docker-prune.nix": checkPruneModuleB})
+	repo.Commit("docs only: not a module change", map[string]string{"README.md": "hello\n"})
+	head := repo.Commit("touch another module", map[string]string{"nix/modules/other.nix": "{ ... }: { }\n"})
+
+	s := checkIncidentHost()
+	s.Units = slices.DeleteFunc(s.Units, func(u live.Unit) bool { return u.Name == "docker-prune.timer" })
+	s.Units = append(s.Units, live.Unit{Name: "old-cleanup.service", LoadState: "loaded", ActiveState: "inactive", UnitFileState: "linked"})
+	snap := writeSnapshot(t, s)
+
+	tests := []struct {
+		history string
+		want    []string
+	}{
+		{"0", []string{}},
+		{"1", []string{}}, // "drop old cleanup" only
+		{"2", []string{"stale old-cleanup.service"}},
+		{"20", []string{"stale old-cleanup.service"}},
+	}
+	for _, tc := range tests {
+		code, stdout, stderr := runCheckCLI(t, "--repo", repo.Dir, "--rev", head, "--live", snap, "--history", tc.history, "--format", "json")
+		r := decodeCheck(t, stdout)
+		if diff := cmp.Diff(tc.want, r.kinds()); diff != "" {
+			t.Errorf("--history %s: findings (-want +got):\n%s", tc.history, diff)
+			continue
+		}
+		wantCode := exitOK
+		if len(tc.want) > 0 {
+			wantCode = exitFindings
+			if !strings.Contains(r.Findings[0].Detail, "last declared at "+declaredOld[:12]) {
+				t.Errorf("--history %s: detail %q does not name %s", tc.history, r.Findings[0].Detail, declaredOld[:12])
+			}
+		}
+		if code != wantCode {
+			t.Errorf("--history %s: exit %d, want %d; stderr %q", tc.history, code, wantCode, stderr)
+		}
+	}
 }

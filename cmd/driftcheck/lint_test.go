@@ -204,6 +204,8 @@ func TestLintStaleDocumentation(t *testing.T) {
 
 func TestLintCannotRun(t *testing.T) {
 	r := incidentRepo(t)
+	badConfig := gittest.New(t)
+	badConfig.Commit("bad config", map[string]string{"nix/a.nix": "{ }\n", ".driftcheck.json": `{"lint": {"ignore_docs": "docs/**"}}`})
 	tests := []struct {
 		name    string
 		args    []string
@@ -215,6 +217,7 @@ func TestLintCannotRun(t *testing.T) {
 		{"no module files", []string{"--repo", r.Dir, "--modules", "hosts/**/*.nix"}, "no module files"},
 		{"bad docs glob", []string{"--repo", r.Dir, "--docs", "/abs/*.md"}, "--docs"},
 		{"extra argument", []string{"--repo", r.Dir, "extra"}, "unknown command"},
+		{"bad .driftcheck.json", []string{"--repo", badConfig.Dir}, "parse .driftcheck.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,9 +16,7 @@ import (
 
 // pruneOptions are the prune command's flags.
 type pruneOptions struct {
-	repo        string
-	rev         string
-	modules     []string
+	repoOptions
 	scope       []string
 	busAddress  string
 	noDriftGate bool
@@ -48,16 +46,16 @@ images, volumes or networks, and never escalates. See docs/prune.md.
 
 Exit: 0 pruned, nothing to do, or skipped for a normal reason; 1 blocked by
 the drift gate; 2 error; 4 still at or above the threshold afterwards.`,
+		Example: `  driftcheck prune --repo /etc/nixos --lock /run/lock/ci-deploy.lock --metrics-file /var/lib/node-exporter/driftcheck_prune.prom
+  driftcheck prune --dry-run --format json --threshold 0 --until 0s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPrune(cmd.Context(), s, o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.repo, "repo", "", "git repository with the NixOS modules (default: current directory)")
-	f.StringVar(&o.rev, "rev", "", "revision the host must match (default: HEAD)")
-	f.StringArrayVar(&o.modules, "modules", nil, "module file glob (repeatable)")
-	f.StringArrayVar(&o.scope, "scope", nil, "live unit name glob (repeatable)")
+	o.addFlags(f)
+	f.StringArrayVar(&o.scope, "scope", nil, "live unit name glob for the drift gate (repeatable; default as for check)")
 	f.StringVar(&o.busAddress, "bus-address", "", "D-Bus address of the system bus")
 	f.BoolVar(&o.noDriftGate, "no-drift-gate", false, "prune without checking that git and host agree (loud warning)")
 	f.StringVar(&o.dockerHost, "docker-host", "", "Docker daemon URL (default: DOCKER_HOST or the local socket)")
@@ -75,6 +73,12 @@ the drift gate; 2 error; 4 still at or above the threshold afterwards.`,
 }
 
 func (o pruneOptions) validate() (*regexp.Regexp, error) {
+	if _, err := o.globs(); err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
+	}
+	if err := drift.ValidateScope(o.scope); err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
+	}
 	if o.format != "text" && o.format != "json" {
 		return nil, fmt.Errorf("prune: --format %q: want text or json", o.format)
 	}
@@ -130,12 +134,19 @@ func runPrune(ctx context.Context, s streams, o pruneOptions) error {
 	return withCode(report.ExitCode())
 }
 
-// driftCheck runs the strict in-process drift check the gate needs.
+// driftCheckTimeout bounds the in-process drift check (git, bus, parser).
+const driftCheckTimeout = 2 * time.Minute
+
+// driftCheck runs the strict in-process drift check the gate needs: a
+// dirty work tree, a host built from another copy or another revision
+// block as much as drift does.
 func (o pruneOptions) driftCheck(ctx context.Context) (*drift.Report, error) {
+	ctx, cancel := context.WithTimeout(ctx, driftCheckTimeout)
+	defer cancel()
 	return drift.Check(ctx, drift.Options{
-		RepoDir:    o.repo,
-		Rev:        o.rev,
-		Modules:    o.modules,
+		RepoDir:    o.Repo,
+		Rev:        o.Rev,
+		Modules:    o.Modules,
 		Scope:      o.scope,
 		BusAddress: o.busAddress,
 		Strict:     true,

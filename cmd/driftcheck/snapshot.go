@@ -74,7 +74,11 @@ written and lists what could not be read).`,
 	f.StringVar(&o.root, "root", "", "file system the unit file paths are resolved in to find store paths (default /; /proc/PID/root for a container)")
 	f.StringVar(&o.format, "format", "json", "output format: json or text")
 	o.repo.addFlags(f)
-	f.Lookup("repo").Usage = "also read every system unit the modules of this git repository declare (with --rev, --modules)"
+	// Unlike for check, the repository is optional here: without these
+	// flags no declared names are read.
+	repo := f.Lookup("repo")
+	repo.Usage = "also read every system unit the modules of this git repository declare at --rev (default: none; \".\" when only --rev or --modules is given)"
+	repo.DefValue = ""
 	return cmd
 }
 

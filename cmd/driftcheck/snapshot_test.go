@@ -79,6 +79,27 @@ func TestSnapshotCommandAgainstSandbox(t *testing.T) {
 		}
 	})
 
+	t.Run("names from the declared units of a revision", func(t *testing.T) {
+		repo, revA, _ := checkIncidentRepo(t)
+		code, stdout, stderr := runSnapshotCLI(t, "snapshot", bus, "--repo", repo.Dir, "--rev", revA)
+		if code != 0 || stderr != "" {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+		snap, err := live.ReadSnapshot(strings.NewReader(stdout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, u := range snap.Units {
+			names = append(names, u.Name)
+		}
+		// revision A declares docker-prune.{service,timer}; virtualisation.docker
+		// brings the stock docker-prune.service too.
+		if diff := cmp.Diff([]string{"docker-prune.service", "docker-prune.timer"}, names); diff != "" {
+			t.Errorf("units read (-want +got):\n%s", diff)
+		}
+	})
+
 	t.Run("unreadable unit exits 3 and still writes the snapshot", func(t *testing.T) {
 		code, stdout, stderr := runSnapshotCLI(t, "snapshot", bus, "--unit", "template@.service", "--unit", "docker-prune.timer")
 		if code != exitIncomplete {
@@ -108,6 +129,7 @@ func TestSnapshotCommandCannotRun(t *testing.T) {
 		{"bad unit name", []string{"--unit", "a/b.service"}, `--unit "a/b.service"`},
 		{"bad glob", []string{"--scope", "[", "--bus-address", noBus}, `--scope "["`},
 		{"unknown flag", []string{"--nope"}, "unknown flag"},
+		{"not a repository", []string{"--repo", t.TempDir(), "--bus-address", noBus}, "repository"},
 		{"escape in unit name is not printed raw", []string{"--unit", "x\x1b[2J.service"}, `--unit "x\\x1b[2J.service"`},
 	}
 	for _, tt := range tests {

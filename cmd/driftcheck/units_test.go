@@ -267,6 +267,7 @@ func TestUnitsCannotRun(t *testing.T) {
 		{"missing directory", []string{"--repo", filepath.Join(notRepo, "nope")}, "nope"},
 		{"unknown revision", []string{"--repo", g.Dir, "--rev", "no-such-branch"}, `unknown revision "no-such-branch"`},
 		{"corrupt HEAD", []string{"--repo", corrupt.Dir}, `ref "HEAD" holds no valid object name`},
+		{"unsupported revision syntax", []string{"--repo", g.Dir, "--rev", "HEAD:nix"}, `unsupported revision "HEAD:nix"`},
 		{"bad format", []string{"--repo", g.Dir, "--format", "yaml"}, "--format must be text or json"},
 		{"unknown flag", []string{"--repo", g.Dir, "--colour"}, "unknown flag: --colour"},
 		{"extra argument", []string{"--repo", g.Dir, "extra"}, "unknown command"},

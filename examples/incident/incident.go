@@ -46,6 +46,13 @@ func BuildRepo(ctx context.Context, gitPath, dir string) (*Repo, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create example repository: %w", err)
 	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("create example repository: %w", err)
+	}
+	if len(entries) > 0 {
+		return nil, fmt.Errorf("create example repository: %s is not empty", dir)
+	}
 	g := gitRunner{path: gitPath, dir: dir}
 	if _, err := g.run(ctx, "", "init", "-q", "-b", "main"); err != nil {
 		return nil, err

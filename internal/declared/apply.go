@@ -2,6 +2,7 @@ package declared
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/driftcheck/driftcheck/internal/nix/ast"
 	"github.com/driftcheck/driftcheck/internal/nix/token"
@@ -86,11 +87,11 @@ func (ev *evaluator) bindParams(l *ast.Lambda, closure *env, arg *thunk) *env {
 		vs, found := ev.selectKey(argVals, name)
 		switch {
 		case found:
-			t = &thunk{fixed: vs}
+			t = computed(vs)
 		case f.Default != nil:
 			t = &thunk{expr: f.Default, env: sc}
 		default:
-			t = &thunk{fixed: []value{unknown(f.Name, "depends on "+name)}}
+			t = computed([]value{unknown(f.Name, "depends on "+name)})
 		}
 		sc.names[name] = []entry{{key: name, keyNode: f.Name, pos: f.Name.Pos(), env: sc, val: t}}
 	}
@@ -98,7 +99,7 @@ func (ev *evaluator) bindParams(l *ast.Lambda, closure *env, arg *thunk) *env {
 }
 
 func (ev *evaluator) boolOfThunk(t *thunk) (bool, bool) {
-	if t.fixed == nil && t.expr != nil {
+	if !t.done && t.expr != nil {
 		return ev.boolOf(t.expr, t.env)
 	}
 	vs := ev.force(t)
@@ -119,7 +120,7 @@ func (ev *evaluator) callLib(call ast.Expr, name string, args []*thunk) []value 
 		case known:
 			return nil
 		}
-		return markConditional(ev.force(args[1]))
+		return markVanishing(ev.force(args[1]))
 	case "mkMerge":
 		l := ev.force(args[0])
 		if len(l) != 1 || l[0].kind != kindList {
@@ -156,7 +157,9 @@ func (ev *evaluator) callLib(call ast.Expr, name string, args []*thunk) []value 
 			}
 			l = vs[0]
 		}
-		l.cond = l.cond || !known
+		if !known {
+			l.cond, l.vanish = true, true // the list may be empty
+		}
 		return []value{l}
 	case "nameValuePair":
 		return []value{{kind: kindSet, entries: []entry{
@@ -176,6 +179,13 @@ func (ev *evaluator) callLib(call ast.Expr, name string, args []*thunk) []value 
 		return ev.mapAttrs(call, name, args[0], args[1])
 	case "genAttrs":
 		return ev.genAttrs(call, args[0], args[1])
+	case "map":
+		return ev.mapList(call, args[0], args[1])
+	case "import":
+		// import <nixpkgs/lib> is nixpkgs' lib; any other import is opaque.
+		if searchPath(exprOf(args[0])) == "nixpkgs/lib" {
+			return []value{{kind: kindLib}}
+		}
 	}
 	if stringFuncs[name] {
 		return []value{{kind: kindScalar}}
@@ -195,6 +205,35 @@ func withPriority(vs []value, prio int) []value {
 }
 
 func exprOf(t *thunk) ast.Expr { return t.expr }
+
+// searchPath is the X of <X>, also in the form Nix prints it,
+// __findFile __nixPath "X"; "" for anything else.
+func searchPath(e ast.Expr) string {
+	switch e := unparen(e).(type) {
+	case *ast.SearchPath:
+		return e.Value
+	case *ast.Call:
+		fn, ok := unparen(e.Fun).(*ast.Ident)
+		if !ok || fn.Name != "__findFile" || len(e.Args) != 2 {
+			return ""
+		}
+		if s, ok := unparen(e.Args[1]).(*ast.String); ok {
+			name, _ := staticName(s)
+			return name
+		}
+	}
+	return ""
+}
+
+func unparen(e ast.Expr) ast.Expr {
+	for {
+		p, ok := e.(*ast.Paren)
+		if !ok {
+			return e
+		}
+		e = p.X
+	}
+}
 
 // staticAttr is an attribute of a fully known set.
 type staticAttr struct {
@@ -226,7 +265,7 @@ func (ev *evaluator) staticAttrs(vs []value) ([]staticAttr, bool) {
 					same = append(same, o)
 				}
 			}
-			out = append(out, staticAttr{name: e.key, pos: e.pos, val: &thunk{fixed: ev.entryValues(same, v)}})
+			out = append(out, staticAttr{name: e.key, pos: e.pos, val: computed(ev.entryValues(same, v))})
 		}
 	}
 	return out, true
@@ -242,12 +281,20 @@ func (ev *evaluator) nameValue(vs []value) (string, *thunk, bool) {
 	if !found {
 		return "", nil, false
 	}
-	return names[0].str, &thunk{fixed: vals}, true
+	return names[0].str, computed(vals), true
 }
 
 func (ev *evaluator) listToAttrs(call ast.Expr, list *thunk) []value {
-	fail := []value{unknown(call, "computed by listToAttrs"+templateOf(call))}
 	l := ev.force(list)
+	template := templateOf(call)
+	if template == "" && len(l) == 1 && l[0].kind == kindUnknown {
+		// listToAttrs (map mkJob xs): the template is in mkJob, which the
+		// failed map already found.
+		if i := strings.Index(l[0].why, " (template "); i >= 0 {
+			template = l[0].why[i:]
+		}
+	}
+	fail := []value{unknown(call, "computed by listToAttrs"+template)}
 	if len(l) != 1 || l[0].kind != kindList || l[0].cond {
 		return fail
 	}
@@ -263,18 +310,18 @@ func (ev *evaluator) listToAttrs(call ast.Expr, list *thunk) []value {
 }
 
 func (ev *evaluator) mapAttrs(call ast.Expr, name string, fn, set *thunk) []value {
-	fail := []value{unknown(call, "computed by "+name+templateOf(call))}
+	fns := ev.force(fn)
+	fail := []value{unknown(call, "computed by "+name+templateIn(call, fns))}
 	attrs, ok := ev.staticAttrs(ev.force(set))
 	if !ok {
 		return fail
 	}
-	fns := ev.force(fn)
 	out := value{kind: kindSet}
 	for _, a := range attrs {
-		res := ev.apply(call, fns, []*thunk{{fixed: []value{{kind: kindString, str: a.name}}}, a.val})
+		res := ev.apply(call, fns, []*thunk{computed([]value{{kind: kindString, str: a.name}}), a.val})
 		switch name {
 		case "mapAttrs":
-			out.entries = append(out.entries, entry{key: a.name, pos: a.pos, val: &thunk{fixed: res}})
+			out.entries = append(out.entries, entry{key: a.name, pos: a.pos, val: computed(res)})
 		case "mapAttrs'":
 			n, val, ok := ev.nameValue(res)
 			if !ok {
@@ -295,15 +342,37 @@ func (ev *evaluator) mapAttrs(call ast.Expr, name string, fn, set *thunk) []valu
 }
 
 func (ev *evaluator) genAttrs(call ast.Expr, names, fn *thunk) []value {
-	list, ok := ev.stringsOf(ev.force(names))
-	if !ok {
-		return []value{unknown(call, "computed by genAttrs over "+render(exprOf(names)))}
+	fail := []value{unknown(call, "computed by genAttrs over "+render(exprOf(names)))}
+	l := ev.force(names)
+	if len(l) != 1 || l[0].kind != kindList || l[0].cond {
+		return fail
 	}
 	fns := ev.force(fn)
 	out := value{kind: kindSet}
-	for _, n := range list {
-		res := ev.apply(call, fns, []*thunk{{fixed: []value{{kind: kindString, str: n}}}})
-		out.entries = append(out.entries, entry{key: n, pos: call.Pos(), val: &thunk{fixed: res}})
+	for _, t := range l[0].list {
+		n, ok := ev.stringsOf(ev.force(t))
+		if !ok || len(n) != 1 {
+			return fail
+		}
+		res := ev.apply(call, fns, []*thunk{computed([]value{{kind: kindString, str: n[0]}})})
+		out.entries = append(out.entries, entry{key: n[0], pos: posOf(t, call), val: computed(res)})
+	}
+	return []value{out}
+}
+
+// mapList is map f over a list written out, keeping each element's
+// position for the attributes it may name.
+func (ev *evaluator) mapList(call ast.Expr, fn, list *thunk) []value {
+	l := ev.force(list)
+	if len(l) != 1 || l[0].kind != kindList {
+		return []value{unknown(call, "computed by map"+templateIn(call, ev.force(fn)))}
+	}
+	fns := ev.force(fn)
+	out := value{kind: kindList, cond: l[0].cond}
+	for _, el := range l[0].list {
+		res := ev.apply(call, fns, []*thunk{el})
+		// Keep the element's expression for its position; its value is res.
+		out.list = append(out.list, &thunk{expr: el.expr, env: el.env, fixed: res, done: true})
 	}
 	return []value{out}
 }
@@ -324,6 +393,18 @@ func funcName(call ast.Expr) string {
 		return render(c.Fun)
 	}
 	return render(call)
+}
+
+// templateIn is templateOf, looking into the body of the function applied
+// when the call does not show the template itself (mapAttrs' mkJob jobs).
+func templateIn(call ast.Expr, fns []value) string {
+	if t := templateOf(call); t != "" {
+		return t
+	}
+	if len(fns) == 1 && fns[0].kind == kindLambda {
+		return templateOf(fns[0].lambda.Body)
+	}
+	return ""
 }
 
 // templateOf finds the name template of a generated attribute set, the

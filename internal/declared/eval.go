@@ -13,6 +13,10 @@ import (
 const (
 	maxDepth = 200
 	maxSteps = 200000
+	// Doubling by ++ or + (l1 = l0 ++ l0; l2 = l1 ++ l1; …) would otherwise
+	// exhaust memory in a few lines.
+	maxListLen   = 10000
+	maxStringLen = 1 << 20
 )
 
 // evaluator is a partial Nix evaluator: it computes what is statically known
@@ -25,8 +29,8 @@ type evaluator struct {
 }
 
 func (ev *evaluator) force(t *thunk) []value {
-	if t.fixed == nil {
-		t.fixed = ev.eval(t.expr, t.env)
+	if !t.done {
+		t.fixed, t.done = ev.eval(t.expr, t.env), true
 	}
 	return t.fixed
 }
@@ -370,7 +374,7 @@ func (ev *evaluator) binary(x *ast.Binary, sc *env) []value {
 	case token.ADD:
 		l, lok := ev.constString(x.X, sc)
 		r, rok := ev.constString(x.Y, sc)
-		if lok && rok {
+		if lok && rok && len(l)+len(r) <= maxStringLen {
 			return []value{{kind: kindString, str: l + r}}
 		}
 		return []value{unknown(x, "not a constant: "+render(x))}
@@ -381,6 +385,9 @@ func (ev *evaluator) binary(x *ast.Binary, sc *env) []value {
 			vs := ev.eval(side, sc)
 			if len(vs) != 1 || vs[0].kind != kindList {
 				return []value{unknown(x, "not a constant list: "+render(x))}
+			}
+			if len(out.list)+len(vs[0].list) > maxListLen {
+				return []value{unknown(x, "list too long to read statically")}
 			}
 			out.list = append(out.list, vs[0].list...)
 			out.cond = out.cond || vs[0].cond
@@ -484,6 +491,9 @@ func (ev *evaluator) stringExpr(x *ast.String, sc *env) value {
 				return unknown(x, fmt.Sprintf("%s is not a constant", render(x)))
 			}
 			b.WriteString(s)
+		}
+		if b.Len() > maxStringLen {
+			return unknown(x, "string too long to read statically")
 		}
 	}
 	return value{kind: kindString, str: b.String()}

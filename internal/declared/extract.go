@@ -36,6 +36,7 @@ func Extract(files []SourceFile) Result {
 		x.file, x.fileIndex = f.Path, i
 		x.module(f.AST.Expr)
 	}
+	x.impliedTimers()
 	x.applyImplications()
 	return x.result()
 }
@@ -54,6 +55,7 @@ type siteAcc struct {
 	Site
 	fileIndex int
 	col       int
+	startAts  []startAtDef // services only
 }
 
 type extractor struct {
@@ -72,11 +74,6 @@ var unitKinds = []struct{ attr, typ string }{
 	{"targets", "target"}, {"slices", "slice"},
 }
 
-// moduleOnlyKeys are the top-level attributes of a module that are not
-// configuration.
-var moduleOnlyKeys = map[string]bool{"imports": true, "options": true, "config": true,
-	"_file": true, "key": true, "disabledModules": true, "meta": true, "freeformType": true}
-
 func (x *extractor) module(root ast.Expr) {
 	x.ev = &evaluator{}
 	defer func() {
@@ -86,14 +83,41 @@ func (x *extractor) module(root ast.Expr) {
 			x.unresolved(root.Pos(), fmt.Sprintf("internal error reading this file: %v", r))
 		}
 	}()
-	vals := x.ev.eval(root, nil)
+	x.moduleValue(root, x.ev.eval(root, nil), 0)
+}
+
+// maxInlineImports bounds the nesting of modules written inline in imports.
+const maxInlineImports = 8
+
+// moduleValue reads one module: a set, or a function returning one. Modules
+// written inline in imports are read too; imported paths are not followed
+// (the caller passes every file).
+func (x *extractor) moduleValue(at ast.Expr, vals []value, depth int) {
 	var body []value
 	for _, v := range vals {
 		if v.kind == kindLambda {
-			body = append(body, x.ev.apply(root, []value{v}, []*thunk{{fixed: []value{moduleArgs()}}})...)
+			body = append(body, x.ev.apply(at, []value{v}, []*thunk{computed([]value{moduleArgs()})})...)
 			continue
 		}
 		body = append(body, v)
+	}
+	if depth < maxInlineImports {
+		for _, l := range x.child(body, "imports") {
+			if l.kind != kindList {
+				continue
+			}
+			for _, t := range l.list {
+				var inline []value
+				for _, m := range x.ev.force(t) {
+					if m.kind == kindSet || m.kind == kindLambda {
+						inline = append(inline, m.under(l))
+					}
+				}
+				if len(inline) > 0 {
+					x.moduleValue(at, inline, depth+1)
+				}
+			}
+		}
 	}
 	if hasStaticKey(body, "config") || hasStaticKey(body, "options") {
 		x.reportHidden(body, "module")
@@ -151,7 +175,7 @@ func (x *extractor) reportHidden(vs []value, where string) {
 		switch v.kind {
 		case kindUnknown:
 			if v.at != nil && mentionsSystemd(v.at) {
-				x.unresolved(v.at.Pos(), fmt.Sprintf("%s %s; it defines systemd units", where, v.why))
+				x.unresolved(v.at.Pos(), describe(where, v.why)+"; it defines systemd units")
 			}
 		case kindSet:
 			for _, e := range v.entries {
@@ -168,7 +192,7 @@ func (x *extractor) systemd(sd []value, scope Scope, path string) {
 	for _, v := range sd {
 		switch v.kind {
 		case kindUnknown:
-			x.unresolved(posOrZero(v.at), fmt.Sprintf("%s: settings %s", path, v.why))
+			x.unresolved(posOrZero(v.at), describe(path+": settings", v.why))
 		case kindSet:
 			for _, e := range v.entries {
 				if e.dynamic {
@@ -193,7 +217,7 @@ func (x *extractor) unitSet(vs []value, typ string, scope Scope, path string) {
 	for _, v := range vs {
 		switch v.kind {
 		case kindUnknown:
-			x.unresolved(posOrZero(v.at), fmt.Sprintf("%s: unit names %s", path, v.why))
+			x.unresolved(posOrZero(v.at), describe(path+": unit names", v.why))
 		case kindSet:
 			for _, e := range v.entries {
 				if e.dynamic {
@@ -204,7 +228,9 @@ func (x *extractor) unitSet(vs []value, typ string, scope Scope, path string) {
 				if typ == "" {
 					name, t = e.key, unitType(e.key)
 				}
-				x.definition(name, t, scope, e.pos, x.ev.entryValues([]entry{e}, v))
+				// Read the unit relative to its set: the set's condition
+				// is the unit's, not its properties'; its priority is both.
+				x.definition(name, t, scope, e.pos, v.cond, x.ev.entryValues([]entry{e}, value{prio: v.prio}))
 			}
 		}
 	}
@@ -230,38 +256,47 @@ func (x *extractor) unresolved(pos token.Pos, reason string) {
 }
 
 // definition records one definition of a unit: a site with the properties
-// it sets, and the timer its startAt implies.
-func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, defs []value) {
+// it sets, and the timer its startAt implies. parentCond says whether the
+// attribute naming the unit is itself under a condition; defs carry only
+// the conditions written inside the unit's value.
+func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, parentCond bool, defs []value) {
 	if len(defs) == 0 {
 		return // every definition is under mkIf false
 	}
-	site := siteAcc{Site: Site{File: x.file, Line: pos.Line, Conditional: allConditional(defs)}, fileIndex: x.fileIndex, col: pos.Col}
+	site := siteAcc{Site: Site{File: x.file, Line: pos.Line, Conditional: parentCond || mayVanish(defs)},
+		fileIndex: x.fileIndex, col: pos.Col}
 	for _, d := range defs {
 		if d.kind == kindUnknown {
 			x.unres = append(x.unres, Unresolved{File: x.file, Line: posOrZero(d.at).Line,
-				Reason: fmt.Sprintf("properties of %s %s", name, d.why), Unit: name})
+				Reason: describe("properties of "+name, d.why), Unit: name})
 		}
+	}
+	if len(defs) == 1 && defs[0].vanish {
+		// systemd.services.x = mkIf c { … }: the condition is the unit's
+		// (site.Conditional); if the unit exists, its properties are these.
+		defs = []value{defs[0]}
+		defs[0].cond, defs[0].vanish = false, false
 	}
 	r := propertyReader{ev: x.ev, site: &site}
-	// Properties are read relative to the unit: a condition that covers the
-	// whole unit does not make its properties uncertain.
-	r.read(markUnconditional(defs), typ)
-	x.add(unitKey{name, scope}, typ, site)
-	if typ == "service" && r.startAt != nil {
-		x.impliedTimer(strings.TrimSuffix(name, ".service")+".timer", scope, site, r.startAt)
+	r.read(defs)
+	if typ == "service" {
+		site.startAts = r.startAts(defs, site.Conditional)
 	}
+	x.add(unitKey{name, scope}, typ, site)
 }
 
-func allConditional(vs []value) bool {
-	if len(vs) == 0 {
-		return false
-	}
-	for _, v := range vs {
-		if !v.cond {
+// mayVanish reports whether the definitions of a unit may all be removed
+// by their conditions: none is certain and some mkIf or optionalAttrs can
+// remove one. if-then-else alone does not: both branches define the unit.
+func mayVanish(defs []value) bool {
+	vanish := false
+	for _, d := range defs {
+		if !d.cond {
 			return false
 		}
+		vanish = vanish || d.vanish
 	}
-	return true
+	return vanish
 }
 
 func (x *extractor) add(k unitKey, typ string, s siteAcc) {
@@ -341,3 +376,12 @@ func mentionsSystemd(n ast.Node) bool {
 // nestedConfigKeys hold configurations of other machines.
 var nestedConfigKeys = map[string]bool{"containers": true, "nodes": true, "specialisation": true,
 	"nixosConfigurations": true, "home-manager": true}
+
+// describe phrases why something could not be read: "unit names computed
+// by mapAttrs'", or "unit names unknown: depends on config.jobs".
+func describe(what, why string) string {
+	if strings.HasPrefix(why, "computed by ") {
+		return what + " " + why
+	}
+	return what + " unknown: " + why
+}

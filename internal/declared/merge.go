@@ -2,6 +2,7 @@ package declared
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -36,44 +37,72 @@ func merge(k unitKey, acc *unitAcc) Unit {
 	return u
 }
 
-// winners are the sites that set a property at the best priority.
-func winners(sites []Site, prop string) []Site {
-	best := 0
+// winners are the sites whose setting of a property takes effect, as far
+// as static reading can tell. An unconditional setting hides every setting
+// of worse priority; conditional settings of better or equal priority stay,
+// and when they disagree with the rest the property is not known (ok is
+// false). Unconditional settings that disagree at one priority are a
+// conflict (see Conflicts): they all stay, and the first one wins scalars.
+func winners(sites []Site, prop string) (out []Site, ok bool) {
+	cutoff := math.MaxInt
 	for _, s := range sites {
-		if set, ok := s.Settings[prop]; ok && (best == 0 || set.Priority < best) {
-			best = set.Priority
+		if set, has := s.Settings[prop]; has && !set.Conditional {
+			cutoff = min(cutoff, set.Priority)
 		}
 	}
-	var out []Site
+	best, uncertain := math.MaxInt, false
 	for _, s := range sites {
-		if set, ok := s.Settings[prop]; ok && set.Priority == best {
+		if set, has := s.Settings[prop]; has && set.Priority <= cutoff {
 			out = append(out, s)
+			best = min(best, set.Priority)
+			uncertain = uncertain || set.Conditional
 		}
 	}
-	return out
+	if len(out) == 0 {
+		return nil, false
+	}
+	if uncertain {
+		for _, s := range out[1:] {
+			if propertyText(s.Properties, prop) != propertyText(out[0].Properties, prop) {
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	var atBest []Site
+	for _, s := range out {
+		if s.Settings[prop].Priority == best {
+			atBest = append(atBest, s)
+		}
+	}
+	return atBest, true
 }
 
 func mergeProperties(sites []Site) Properties {
 	var p Properties
-	for _, s := range winners(sites, propOnCalendar) {
-		p.OnCalendar = appendNew(p.OnCalendar, s.Properties.OnCalendar)
+	if w, ok := winners(sites, propOnCalendar); ok {
+		for _, s := range w {
+			p.OnCalendar = appendNew(p.OnCalendar, s.Properties.OnCalendar)
+		}
 	}
-	for _, s := range winners(sites, propWantedBy) {
-		p.WantedBy = appendNew(p.WantedBy, s.Properties.WantedBy)
+	if w, ok := winners(sites, propWantedBy); ok {
+		for _, s := range w {
+			p.WantedBy = appendNew(p.WantedBy, s.Properties.WantedBy)
+		}
 	}
-	if w := winners(sites, propEnable); len(w) > 0 {
+	if w, ok := winners(sites, propEnable); ok {
 		p.Enable = w[0].Properties.Enable
 	}
-	if w := winners(sites, propPersistent); len(w) > 0 {
+	if w, ok := winners(sites, propPersistent); ok {
 		p.Persistent = w[0].Properties.Persistent
 	}
-	if w := winners(sites, propType); len(w) > 0 {
+	if w, ok := winners(sites, propType); ok {
 		p.Type = w[0].Properties.Type
 	}
-	if w := winners(sites, propDescription); len(w) > 0 {
+	if w, ok := winners(sites, propDescription); ok {
 		p.Description = w[0].Properties.Description
 	}
-	if w := winners(sites, propUnit); len(w) > 0 {
+	if w, ok := winners(sites, propUnit); ok {
 		p.Unit = w[0].Properties.Unit
 	}
 	return p

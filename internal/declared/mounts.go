@@ -12,21 +12,21 @@ func (x *extractor) mountList(vs []value, typ, path string) {
 	for _, v := range vs {
 		switch v.kind {
 		case kindUnknown:
-			x.unresolved(posOrZero(v.at), fmt.Sprintf("%s: mount points %s", path, v.why))
+			x.unresolved(posOrZero(v.at), describe(path+": mount points", v.why))
 			continue
 		case kindList:
 		default:
 			continue
 		}
 		for _, t := range v.list {
-			defs := underAll(x.ev.force(t), v)
+			defs := x.ev.force(t)
 			where := r.lookup(defs, []string{"where"})
 			if len(where) != 1 || where[0].v.kind != kindString {
 				x.unresolved(posOf(t, nil), fmt.Sprintf("%s: mount point (where) is not a constant", path))
 				continue
 			}
 			name := escapePath(where[0].v.str) + "." + typ
-			x.definition(name, typ, ScopeSystem, where[0].pos, defs)
+			x.definition(name, typ, ScopeSystem, where[0].pos, v.cond, underAll(defs, value{prio: v.prio}))
 		}
 	}
 }

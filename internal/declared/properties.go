@@ -24,24 +24,14 @@ type located struct {
 	pos token.Pos
 }
 
-// startAt is what a service's startAt says about the timer it implies.
-type startAt struct {
-	calendars []string // nil when not constant
-	setting   Setting
-}
-
 // propertyReader reads the statically known properties of one definition
 // of a unit into its site.
 type propertyReader struct {
-	ev      *evaluator
-	site    *siteAcc
-	startAt *startAt
+	ev   *evaluator
+	site *siteAcc
 }
 
-func (r *propertyReader) read(defs []value, typ string) {
-	if typ == "service" {
-		r.readStartAt(defs)
-	}
+func (r *propertyReader) read(defs []value) {
 	p := &r.site.Properties
 	if s, set, ok := r.pick(defs, "description"); ok && s.v.kind == kindString {
 		p.Description = s.v.str
@@ -79,24 +69,6 @@ func (r *propertyReader) read(defs []value, typ string) {
 	}
 }
 
-// readStartAt notes the timer a service's startAt implies. A non-constant
-// or conditional startAt may be empty, so the timer it implies is
-// conditional.
-func (r *propertyReader) readStartAt(defs []value) {
-	s, set, ok := r.best(defs, "startAt")
-	if !ok {
-		return
-	}
-	l, known := r.ev.stringsOf([]value{unconditional(s.v)})
-	if known && len(l) == 0 {
-		return
-	}
-	if !known {
-		set.Conditional = true
-	}
-	r.startAt = &startAt{calendars: l, setting: set}
-}
-
 func unconditional(v value) value {
 	v.cond = false
 	return v
@@ -109,28 +81,20 @@ func (r *propertyReader) record(name string, set Setting) {
 	r.site.Settings[name] = set
 }
 
-// pick is best, for properties: a value under a condition of its own is
-// not known statically and stays unset.
+// pick finds the definition of a property path that wins inside one
+// definition of a unit: the lowest priority, then the first written. A
+// value under a condition of its own is not known statically: not picked.
 func (r *propertyReader) pick(defs []value, path ...string) (located, Setting, bool) {
-	s, set, ok := r.best(defs, path...)
-	if !ok || s.v.cond {
-		return located{}, Setting{}, false
-	}
-	return s, set, true
-}
-
-// best finds the definition of a property path that wins inside one
-// definition of a unit: the lowest priority, then the first written.
-func (r *propertyReader) best(defs []value, path ...string) (located, Setting, bool) {
 	cands := r.lookup(defs, path)
 	if len(cands) == 0 {
 		return located{}, Setting{}, false
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].v.priority() < cands[j].v.priority() })
 	best := cands[0]
-	set := Setting{Line: best.pos.Line, Priority: best.v.priority(),
-		Conditional: best.v.cond || r.site.Conditional}
-	return best, set, true
+	if best.v.cond {
+		return located{}, Setting{}, false
+	}
+	return best, Setting{Line: best.pos.Line, Priority: best.v.priority(), Conditional: r.site.Conditional}, true
 }
 
 // lookup finds every definition of path under the set parts of vs, with the
@@ -156,15 +120,4 @@ func (r *propertyReader) lookup(vs []value, path []string) []located {
 		}
 	}
 	return out
-}
-
-// impliedTimer records the timer NixOS creates for a service's startAt.
-func (x *extractor) impliedTimer(name string, scope Scope, service siteAcc, sa *startAt) {
-	site := siteAcc{Site: Site{File: service.File, Line: sa.setting.Line, ImpliedBy: "startAt",
-		Conditional: service.Conditional || sa.setting.Conditional}, fileIndex: service.fileIndex}
-	if sa.calendars != nil {
-		site.Properties.OnCalendar = sa.calendars
-		site.Settings = map[string]Setting{propOnCalendar: sa.setting}
-	}
-	x.add(unitKey{name, scope}, "timer", site)
 }

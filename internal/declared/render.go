@@ -39,7 +39,10 @@ func renderTo(b *strings.Builder, e ast.Node, depth int) {
 		}
 		b.WriteByte('"')
 	case *ast.Text:
-		b.WriteString(strings.NewReplacer(`"`, `\"`, "\n", `\n`, `\`, `\\`).Replace(x.Value))
+		// Quoted as Go does, so that control characters from the source
+		// never reach a message raw.
+		q := strconv.Quote(x.Value)
+		b.WriteString(q[1 : len(q)-1])
 	case *ast.Interp:
 		b.WriteString("${")
 		renderTo(b, x.X, depth+1)

@@ -1,6 +1,7 @@
 package declared
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,8 +39,10 @@ func robustnessInputs(t testing.TB) map[string][]byte {
 			t.Fatalf("walk %s: %v", root, err)
 		}
 	}
-	if len(inputs) == 0 {
-		t.Fatal("no Nix sources found")
+	for _, tc := range allExtractCases() {
+		for i, src := range tc.files {
+			inputs[fmt.Sprintf("case %q file %d", tc.name, i)] = []byte(src)
+		}
 	}
 	return inputs
 }
@@ -60,15 +63,18 @@ func extractNoPanic(t *testing.T, name string, src []byte) {
 	}
 }
 
-// TestExtractNeverPanics runs the extractor over every Nix file of the
-// repository and over every prefix of each (what a truncated or half-typed
-// file parses to).
+// TestExtractNeverPanics runs the extractor over every Nix source of the
+// repository and of the table tests, over prefixes of each (what a
+// truncated file parses to) and over copies with one byte deleted (most
+// fail to parse; those that parse are new shapes).
 func TestExtractNeverPanics(t *testing.T) {
 	for name, src := range robustnessInputs(t) {
 		extractNoPanic(t, name, src)
 		step := max(1, len(src)/64)
 		for n := 0; n < len(src); n += step {
 			extractNoPanic(t, name, src[:n])
+			mutant := append(append([]byte(nil), src[:n]...), src[n+1:]...)
+			extractNoPanic(t, name, mutant)
 		}
 	}
 }
@@ -89,4 +95,37 @@ func FuzzExtract(f *testing.F) {
 			t.Fatalf("extraction did not finish in 5s on %q", src)
 		}
 	})
+}
+
+// TestExtractBoundedOnHostileInput: inputs built to make a naive evaluator
+// loop or exhaust memory finish quickly and report instead.
+func TestExtractBoundedOnHostileInput(t *testing.T) {
+	var doubling strings.Builder
+	doubling.WriteString("let\n  l0 = [ \"x\" ]; s0 = \"x\";\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&doubling, "  l%d = l%d ++ l%d; s%d = s%d + s%d;\n", i, i-1, i-1, i, i-1, i-1)
+	}
+	doubling.WriteString("in {\n  systemd.services.a.startAt = l40;\n  systemd.services.${s40} = { };\n}\n")
+	inputs := map[string]string{
+		"self reference":    `let x = x; in { systemd.services.${x} = { }; }`,
+		"mutual recursion":  `let f = n: g n; g = n: f n; in { systemd.services = f 1; }`,
+		"omega":             `let w = x: x x; in { systemd.services = w w; }`,
+		"rec self":          `rec { systemd.services = systemd.services; }`,
+		"doubling":          doubling.String(),
+		"fixpoint via with": `with { a = 1; }; let y = with y; y; in { systemd.services = y; }`,
+	}
+	for name, src := range inputs {
+		t.Run(name, func(t *testing.T) {
+			done := make(chan Result, 1)
+			go func() { done <- Extract(parseFiles(t, src)) }()
+			select {
+			case res := <-done:
+				if len(res.Unresolved) == 0 {
+					t.Errorf("nothing reported as unresolved: %+v", res)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("extraction did not finish in 10s")
+			}
+		})
+	}
 }

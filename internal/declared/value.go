@@ -37,6 +37,10 @@ type value struct {
 	// cond is true when the value only applies under a condition the
 	// extractor cannot decide (mkIf, optionalAttrs, if-then-else).
 	cond bool
+	// vanish is true when the condition can remove the definition
+	// altogether (mkIf, optionalAttrs), unlike if-then-else, whose
+	// branches both define it.
+	vanish bool
 	// prio is the module-system priority set by mkOverride and friends, 0
 	// when none was applied (which means prioNormal).
 	prio int
@@ -67,12 +71,17 @@ type entry struct {
 	val     *thunk
 }
 
-// thunk is a delayed expression, or a value already computed.
+// thunk is a delayed expression, or a value already computed (done). An
+// expression is evaluated at most once.
 type thunk struct {
 	expr  ast.Expr
 	env   *env
 	fixed []value
+	done  bool
 }
+
+// computed is a thunk holding values already known.
+func computed(vs []value) *thunk { return &thunk{fixed: vs, done: true} }
 
 // env is a lexical scope. with-scopes are kept separately because Nix looks
 // them up only after every lexical binding failed.
@@ -109,6 +118,7 @@ func (v value) priority() int {
 // the outermost priority wins, as lib.modules pushes overrides down.
 func (v value) under(parent value) value {
 	v.cond = v.cond || parent.cond
+	v.vanish = v.vanish || parent.vanish
 	if parent.prio != 0 {
 		v.prio = parent.prio
 	}
@@ -132,11 +142,12 @@ func markConditional(vs []value) []value {
 	return out
 }
 
-func markUnconditional(vs []value) []value {
-	out := make([]value, len(vs))
-	for i, v := range vs {
-		v.cond = false
-		out[i] = v
+// markVanishing marks values that an undecided mkIf or optionalAttrs may
+// remove.
+func markVanishing(vs []value) []value {
+	out := markConditional(vs)
+	for i := range out {
+		out[i].vanish = true
 	}
 	return out
 }

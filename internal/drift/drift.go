@@ -301,12 +301,12 @@ func (c *checker) hygiene(ctx context.Context) (unitdiff.Hygiene, error) {
 func (c *checker) dirty(ctx context.Context) []unitdiff.FileChange {
 	head, err := c.repo.Resolve(ctx, "HEAD")
 	if err != nil {
-		c.hygieneUnread("dirty", fmt.Sprintf("could not resolve HEAD to look for uncommitted changes: %v", err))
+		c.hygieneUnread(unitdiff.KindDirty, fmt.Sprintf("could not resolve HEAD to look for uncommitted changes: %v", err))
 		return nil
 	}
 	d, err := c.repo.Dirty(ctx, head, c.globs)
 	if err != nil {
-		c.hygieneUnread("dirty", fmt.Sprintf("could not compare the work tree with HEAD: %v", err))
+		c.hygieneUnread(unitdiff.KindDirty, fmt.Sprintf("could not compare the work tree with HEAD: %v", err))
 		return nil
 	}
 	if d.NoWorkTree {
@@ -344,7 +344,7 @@ func (c *checker) provenance(ctx context.Context) unitdiff.Provenance {
 	}
 	host, err := provenance.Read(ctx, path)
 	if err != nil {
-		c.hygieneUnread("revision", fmt.Sprintf("could not read the host's configurationRevision: %v", err))
+		c.hygieneUnread(unitdiff.KindRevision, fmt.Sprintf("could not read the host's configurationRevision: %v", err))
 		return unitdiff.Provenance{}
 	}
 	if !host.Available {
@@ -353,7 +353,7 @@ func (c *checker) provenance(ctx context.Context) unitdiff.Provenance {
 	}
 	status, err := provenance.Compare(host, c.rev.SHA, c.opts.RepoDir)
 	if err != nil {
-		c.hygieneUnread("revision", fmt.Sprintf("could not relate the host's revision %s to %s: %v", host.Revision, unitdiff.ShortRev(c.rev.SHA), err))
+		c.hygieneUnread(unitdiff.KindRevision, fmt.Sprintf("could not relate the host's revision %s to %s: %v", host.Revision, unitdiff.ShortRev(c.rev.SHA), err))
 		return unitdiff.Provenance{}
 	}
 	return unitdiff.Provenance{Status: string(status), HostRevision: host.Revision}
@@ -362,9 +362,9 @@ func (c *checker) provenance(ctx context.Context) unitdiff.Provenance {
 // hygieneUnread records a hygiene fact that could not be read. It is a
 // warning like the fact itself: under --strict it fails the check, because
 // the pre-claim check must not pass what it could not verify.
-func (c *checker) hygieneUnread(kind, detail string) {
+func (c *checker) hygieneUnread(kind unitdiff.Kind, detail string) {
 	c.extra = append(c.extra, unitdiff.Finding{
-		Kind: unitdiff.Kind(kind), Severity: unitdiff.SeverityWarning, Detail: detail,
+		Kind: kind, Severity: unitdiff.SeverityWarning, Detail: detail,
 		Fix: "fix the cause and run the check again",
 	})
 }

@@ -45,19 +45,33 @@ type File struct {
 // path. Directories that cannot hold a match are not read; submodules are
 // skipped.
 func (v *Revision) List(ctx context.Context, globs Globs) ([]Entry, error) {
+	return v.list(ctx, globs, nil)
+}
+
+// subtreeCache remembers the matching entries under a directory by the
+// directory's tree hash. Walking history, most commits leave the module
+// directories untouched, so their subtrees are listed once.
+type subtreeCache map[subtreeKey][]Entry
+
+type subtreeKey struct {
+	hash plumbing.Hash
+	dir  string
+}
+
+func (v *Revision) list(ctx context.Context, globs Globs, cache subtreeCache) ([]Entry, error) {
 	tree, err := v.commit.Tree()
 	if err != nil {
 		return nil, fmt.Errorf("read tree of %s: %w", v.SHA, err)
 	}
 	var entries []Entry
-	if err := v.repo.walkTree(ctx, tree, "", globs, &entries); err != nil {
+	if err := v.repo.walkTree(ctx, tree, "", globs, cache, &entries); err != nil {
 		return nil, fmt.Errorf("list files of %s: %w", v.SHA, err)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
 	return entries, nil
 }
 
-func (r *Repo) walkTree(ctx context.Context, tree *object.Tree, dir string, globs Globs, out *[]Entry) error {
+func (r *Repo) walkTree(ctx context.Context, tree *object.Tree, dir string, globs Globs, cache subtreeCache, out *[]Entry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -68,12 +82,21 @@ func (r *Repo) walkTree(ctx context.Context, tree *object.Tree, dir string, glob
 			if !globs.MayMatchUnder(p) {
 				continue
 			}
+			key := subtreeKey{e.Hash, p}
+			if cached, ok := cache[key]; ok {
+				*out = append(*out, cached...)
+				continue
+			}
 			sub, err := r.git.TreeObject(e.Hash)
 			if err != nil {
 				return fmt.Errorf("read tree %s: %w", p, err)
 			}
-			if err := r.walkTree(ctx, sub, p, globs, out); err != nil {
+			start := len(*out)
+			if err := r.walkTree(ctx, sub, p, globs, cache, out); err != nil {
 				return err
+			}
+			if cache != nil {
+				cache[key] = append([]Entry(nil), (*out)[start:]...)
 			}
 		case filemode.Regular, filemode.Executable, filemode.Deprecated, filemode.Symlink:
 			if !globs.Match(p) {
@@ -129,6 +152,9 @@ func (r *Repo) readEntry(e Entry) (File, error) {
 	data, err := io.ReadAll(io.LimitReader(rd, r.MaxFileSize+1))
 	if err != nil {
 		return f, fmt.Errorf("read blob %s: %w", e.Hash, err)
+	}
+	if int64(len(data)) != e.Size {
+		return f, fmt.Errorf("read blob %s: %d bytes, header says %d (corrupt object?)", e.Hash, len(data), e.Size)
 	}
 	f.Problem = contentProblem(e.Mode, data)
 	if f.Problem == nil {

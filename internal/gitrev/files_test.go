@@ -126,3 +126,27 @@ func TestFilesCanceled(t *testing.T) {
 		t.Errorf("Files with a canceled context: error = %v", err)
 	}
 }
+
+// TestFilesDefaultSizeLimit commits a module one byte over MaxFileSize:
+// it is reported, not loaded, and its neighbours are read.
+func TestFilesDefaultSizeLimit(t *testing.T) {
+	g := gittest.New(t)
+	g.Commit("huge", map[string]string{
+		"nix/huge.nix": strings.Repeat("#", MaxFileSize+1),
+		"nix/ok.nix":   "{ }\n",
+	})
+	v, err := mustOpen(t, g.Dir).Resolve(context.Background(), "HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := v.Files(context.Background(), mustGlobs(t, DefaultModuleGlob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || !errors.Is(files[0].Problem, ErrTooLarge) || files[0].Data != nil || string(files[1].Data) != "{ }\n" {
+		t.Fatalf("files = %v %v / %v %q", files[0].Path, files[0].Problem, files[1].Path, files[1].Data)
+	}
+	if !strings.Contains(files[0].Problem.Error(), "16777217 bytes") {
+		t.Errorf("problem %q does not give the size", files[0].Problem)
+	}
+}

@@ -75,3 +75,29 @@ func TestParseGlobsRejects(t *testing.T) {
 		t.Error("ParseGlobs(nil) accepted no pattern")
 	}
 }
+
+// FuzzGlobs checks that matching never panics and that directory pruning
+// never hides a match: every directory above a matching path may match.
+func FuzzGlobs(f *testing.F) {
+	f.Add("nix/**/*.nix", "nix/hosts/web/a.nix")
+	f.Add("**/**/x", "a/b/x")
+	f.Add("a/*/b/**", "a/x/b")
+	f.Add("[a-", "a")
+	f.Fuzz(func(t *testing.T, pattern, p string) {
+		g, err := ParseGlobs([]string{pattern})
+		if err != nil {
+			return
+		}
+		if !g.Match(p) {
+			return
+		}
+		for i := range len(p) {
+			if p[i] == '/' && !g.MayMatchUnder(p[:i]) {
+				t.Fatalf("%q matches %q but MayMatchUnder(%q) is false", pattern, p, p[:i])
+			}
+		}
+		if !g.MayMatchUnder("") {
+			t.Fatalf("%q matches %q but MayMatchUnder(root) is false", pattern, p)
+		}
+	})
+}

@@ -23,7 +23,8 @@ func (r *Repo) History(ctx context.Context, from *Revision, globs Globs, n int) 
 	}
 	var out []*Revision
 	c := from.commit
-	cur, err := r.snapshot(ctx, c, globs)
+	cache := subtreeCache{}
+	cur, err := r.snapshot(ctx, c, globs, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +38,7 @@ func (r *Repo) History(ctx context.Context, from *Revision, globs Globs, n int) 
 		}
 		var prev map[string]plumbing.Hash
 		if parent != nil {
-			if prev, err = r.snapshot(ctx, parent, globs); err != nil {
+			if prev, err = r.snapshot(ctx, parent, globs, cache); err != nil {
 				return nil, err
 			}
 		}
@@ -61,8 +62,8 @@ func firstParent(c *object.Commit) (*object.Commit, error) {
 }
 
 // snapshot maps each matching path of c's tree to its blob hash.
-func (r *Repo) snapshot(ctx context.Context, c *object.Commit, globs Globs) (map[string]plumbing.Hash, error) {
-	entries, err := r.revision(c).List(ctx, globs)
+func (r *Repo) snapshot(ctx context.Context, c *object.Commit, globs Globs, cache subtreeCache) (map[string]plumbing.Hash, error) {
+	entries, err := r.revision(c).list(ctx, globs, cache)
 	if err != nil {
 		return nil, err
 	}

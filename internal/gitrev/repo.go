@@ -9,10 +9,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +31,9 @@ var (
 	ErrNotRepository = errors.New("not a git repository")
 	// ErrUnknownRevision means the revision names no commit.
 	ErrUnknownRevision = errors.New("unknown revision")
+	// ErrUnsupportedRevision means revision syntax driftcheck does not
+	// accept (rev:path, rev^{type}, reflog entries, ranges).
+	ErrUnsupportedRevision = errors.New("unsupported revision")
 	// ErrAmbiguousRevision means a short sha matches several commits.
 	ErrAmbiguousRevision = errors.New("ambiguous revision")
 )
@@ -54,12 +57,13 @@ func Open(dir string) (*Repo, error) {
 		return nil, fmt.Errorf("open repository: %w", err)
 	}
 	dir = abs // messages name the directory unambiguously
-	r, err := git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		// Detection looks for a .git entry; a bare repository has none
-		// and is the directory itself.
-		r, err = git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{})
+	// Like git, a directory that is itself a git directory (a bare
+	// repository) wins over a work tree found further up.
+	opts := &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true}
+	if isGitDir(abs) {
+		opts = &git.PlainOpenOptions{}
 	}
+	r, err := git.PlainOpenWithOptions(abs, opts)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNotRepository)
 	}
@@ -76,6 +80,17 @@ func Open(dir string) (*Repo, error) {
 		repo.workTree = wt.Filesystem.Root()
 	}
 	return repo, nil
+}
+
+// isGitDir reports a directory laid out as a git directory: HEAD, objects
+// and refs, as git's own discovery checks.
+func isGitDir(dir string) bool {
+	for _, name := range []string{"HEAD", "objects", "refs"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // WorkTree returns the root of the work tree, or "" for a bare repository.
@@ -101,9 +116,10 @@ func (r *Repo) revision(c *object.Commit) *Revision {
 // Resolve finds the commit that rev names: HEAD, a branch, a tag (an
 // annotated tag is followed to its commit), a remote-tracking ref such as
 // origin/main, a full or short sha (at least 4 hex digits), or any of these
-// with ~N / ^N suffixes. A name that is both a ref and a sha prefix resolves
-// to the ref, as git does. A short sha shared by several commits is an
-// ErrAmbiguousRevision that lists them.
+// with ~N / ^N suffixes; other syntax is an ErrUnsupportedRevision. A name
+// that is both a ref and a sha prefix resolves to the ref, as git does. A
+// short sha shared by several commits is an ErrAmbiguousRevision that
+// lists them.
 func (r *Repo) Resolve(ctx context.Context, rev string) (*Revision, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -123,40 +139,115 @@ func (r *Repo) Resolve(ctx context.Context, rev string) (*Revision, error) {
 }
 
 func (r *Repo) resolveHash(rev string) (plumbing.Hash, error) {
-	if len(rev) == 2*len(plumbing.ZeroHash) && isHex(rev) {
-		// A full sha wins over a ref of the same name, as in git.
-		return r.resolvePrefix(rev)
+	base, steps, err := parseRevision(rev)
+	if err != nil {
+		return plumbing.ZeroHash, err
 	}
-	if isPlainName(rev) {
-		if h, ok, err := r.resolveRef(rev); ok || err != nil {
-			return h, err
-		}
-		if isHex(rev) && len(rev) >= 4 {
-			return r.resolvePrefix(rev)
-		}
-		if rev == "HEAD" {
-			return plumbing.ZeroHash, fmt.Errorf("%w %q (the repository has no commits yet)", ErrUnknownRevision, rev)
-		}
-		return plumbing.ZeroHash, fmt.Errorf("%w %q", ErrUnknownRevision, rev)
+	h, err := r.resolveName(base)
+	if err != nil {
+		return plumbing.ZeroHash, err
 	}
-	// Suffixes (~, ^, @{...}) are left to go-git's revision parser.
-	h, err := r.git.ResolveRevision(plumbing.Revision(rev))
-	switch {
-	case err == nil:
-		return *h, nil
-	case errors.Is(err, plumbing.ErrReferenceNotFound), errors.Is(err, plumbing.ErrObjectNotFound),
-		errors.Is(err, io.EOF), // ~N or ^N past the root commit
-		isRevisionSyntaxError(err):
-		return plumbing.ZeroHash, fmt.Errorf("%w %q", ErrUnknownRevision, rev)
-	default:
-		return plumbing.ZeroHash, fmt.Errorf("resolve %q: %w", rev, err)
+	for _, st := range steps {
+		if h, err = r.walkParents(h, st); err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("%w %q: %w", ErrUnknownRevision, rev, err)
+		}
 	}
+	return h, nil
 }
 
-func isRevisionSyntaxError(err error) bool {
-	// go-git's revision parser returns unexported error types; its messages
-	// are stable enough to classify them as "not a revision".
-	return strings.Contains(err.Error(), "revision")
+// resolveName resolves a revision without suffixes: a full sha, a ref, or
+// a short sha.
+func (r *Repo) resolveName(name string) (plumbing.Hash, error) {
+	if len(name) == 2*len(plumbing.ZeroHash) && isHex(name) {
+		// A full sha wins over a ref of the same name, as in git.
+		return r.resolvePrefix(name)
+	}
+	if h, ok, err := r.resolveRef(name); ok || err != nil {
+		return h, err
+	}
+	if isHex(name) && len(name) >= 4 {
+		return r.resolvePrefix(name)
+	}
+	if name == "HEAD" {
+		return plumbing.ZeroHash, fmt.Errorf("%w %q (the repository has no commits yet)", ErrUnknownRevision, name)
+	}
+	return plumbing.ZeroHash, fmt.Errorf("%w %q", ErrUnknownRevision, name)
+}
+
+// parentStep is one ~N (N first parents) or ^N (the Nth parent; ^0 is
+// the commit itself) suffix.
+type parentStep struct {
+	tilde bool
+	n     int
+}
+
+// parseRevision splits NAME~N^M… into the name and its suffixes. Other
+// git revision syntax (rev:path, rev^{type}, @{…} reflog entries, ranges)
+// is refused rather than half-understood: go-git silently ignores some of
+// it, which would check a different revision than the one asked for.
+func parseRevision(rev string) (string, []parentStep, error) {
+	if rev == "" {
+		return "", nil, fmt.Errorf("%w: empty name", ErrUnknownRevision)
+	}
+	if strings.ContainsAny(rev, ":{} \t\n") || strings.Contains(rev, "..") || strings.Contains(rev, "@{") || rev == "@" || strings.HasPrefix(rev, "-") {
+		return "", nil, fmt.Errorf("%w %q: use a branch, tag, remote-tracking ref or sha, optionally followed by ~N or ^N", ErrUnsupportedRevision, rev)
+	}
+	i := strings.IndexAny(rev, "~^")
+	if i < 0 {
+		return rev, nil, nil
+	}
+	base, rest := rev[:i], rev[i:]
+	if base == "" {
+		return "", nil, fmt.Errorf("%w %q: no name before %q", ErrUnsupportedRevision, rev, rest[:1])
+	}
+	var steps []parentStep
+	for rest != "" {
+		op := rest[0]
+		rest = rest[1:]
+		j := 0
+		for j < len(rest) && '0' <= rest[j] && rest[j] <= '9' {
+			j++
+		}
+		n := 1
+		if j > 0 {
+			v, err := strconv.Atoi(rest[:j])
+			if err != nil || v > 1<<20 {
+				return "", nil, fmt.Errorf("%w %q: bad number %q", ErrUnsupportedRevision, rev, rest[:j])
+			}
+			n = v
+		}
+		if j < len(rest) && rest[j] != '~' && rest[j] != '^' {
+			return "", nil, fmt.Errorf("%w %q: unexpected %q", ErrUnsupportedRevision, rev, rest[j:])
+		}
+		steps = append(steps, parentStep{tilde: op == '~', n: n})
+		rest = rest[j:]
+	}
+	return base, steps, nil
+}
+
+func (r *Repo) walkParents(h plumbing.Hash, st parentStep) (plumbing.Hash, error) {
+	c, err := r.git.CommitObject(h)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("read commit %s: %w", h, err)
+	}
+	if !st.tilde {
+		if st.n == 0 {
+			return h, nil
+		}
+		if st.n > len(c.ParentHashes) {
+			return plumbing.ZeroHash, fmt.Errorf("commit %.12s has %d parents", h, len(c.ParentHashes))
+		}
+		return c.ParentHashes[st.n-1], nil
+	}
+	for range st.n {
+		if len(c.ParentHashes) == 0 {
+			return plumbing.ZeroHash, fmt.Errorf("history of %.12s ends before %d generations", h, st.n)
+		}
+		if c, err = r.git.CommitObject(c.ParentHashes[0]); err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("read parent commit: %w", err)
+		}
+	}
+	return c.Hash, nil
 }
 
 // resolveRef expands name with git's rules (name, refs/name, refs/tags/name,
@@ -305,9 +396,4 @@ func isHex(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// isPlainName reports a revision without ~, ^, @{ or : operators.
-func isPlainName(rev string) bool {
-	return !strings.ContainsAny(rev, "~^:") && !strings.Contains(rev, "@{")
 }

@@ -57,6 +57,17 @@ func TestResolve(t *testing.T) {
 		{clone.Dir, "origin/main", second, nil},
 		{clone.Dir, "refs/remotes/origin/main", second, nil},
 		{clone.Dir, "origin/feature", first, nil},
+		{g.Dir, "v1^0", second, nil},
+		{g.Dir, "HEAD~1^0~0", first, nil},
+		{g.Dir, "HEAD^^", "", ErrUnknownRevision},
+		{g.Dir, "HEAD^2", "", ErrUnknownRevision},
+		{g.Dir, "HEAD^{tree}", "", ErrUnsupportedRevision},
+		{g.Dir, "main:nix", "", ErrUnsupportedRevision},
+		{g.Dir, "HEAD@{1}", "", ErrUnsupportedRevision},
+		{g.Dir, "HEAD~x", "", ErrUnsupportedRevision},
+		{g.Dir, "~1", "", ErrUnsupportedRevision},
+		{g.Dir, "main..feature", "", ErrUnsupportedRevision},
+		{g.Dir, "--all", "", ErrUnsupportedRevision},
 		{g.Dir, "nope", "", ErrUnknownRevision},
 		{g.Dir, "", "", ErrUnknownRevision},
 		{g.Dir, "HEAD~5", "", ErrUnknownRevision},
@@ -137,7 +148,11 @@ func TestResolveAmbiguousShortSHA(t *testing.T) {
 func TestOpen(t *testing.T) {
 	g := gittest.New(t)
 	sha := g.Commit("first", map[string]string{"nix/hosts/web.nix": "{ }\n"})
-	bare := filepath.Join(t.TempDir(), "bare.git")
+	// The bare repository sits inside another work tree: it must still be
+	// opened as itself, as git does.
+	outer := gittest.New(t)
+	outer.Commit("outer", map[string]string{"README": "outer\n"})
+	bare := filepath.Join(outer.Dir, "bare.git")
 	g.Git("clone", "-q", "--bare", g.Dir, bare)
 	ctx := context.Background()
 

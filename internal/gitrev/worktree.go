@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Dirty says how the work tree differs from a revision, for the files
@@ -106,7 +107,7 @@ func (v *Revision) compareDir(ctx context.Context, dir string, globs Globs, useI
 	}
 	w := dirWalker{root: dir, globs: globs, inRev: inRev, useIgnore: useIgnore}
 	if useIgnore {
-		w.ignore = readIgnoreFile(filepath.Join(dir, ".git", "info", "exclude"), nil)
+		w.ignore = v.repo.infoExclude()
 	}
 	if err := w.walk(ctx, "", w.ignore); err != nil {
 		return SourceDiff{}, err
@@ -200,6 +201,21 @@ func (w *dirWalker) walk(ctx context.Context, dir string, patterns []gitignore.P
 	return nil
 }
 
+// infoExclude reads info/exclude from the repository's git directory (the
+// common one for a linked work tree).
+func (r *Repo) infoExclude() []gitignore.Pattern {
+	st, ok := r.git.Storer.(*filesystem.Storage)
+	if !ok {
+		return nil
+	}
+	f, err := st.Filesystem().Open("info/exclude")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	return parseIgnore(f, nil)
+}
+
 // readIgnoreFile reads gitignore patterns; a missing or unreadable file
 // contributes none, as in git.
 func readIgnoreFile(p string, domain []string) []gitignore.Pattern {
@@ -208,6 +224,10 @@ func readIgnoreFile(p string, domain []string) []gitignore.Pattern {
 		return nil
 	}
 	defer f.Close()
+	return parseIgnore(f, domain)
+}
+
+func parseIgnore(f io.Reader, domain []string) []gitignore.Pattern {
 	var ps []gitignore.Pattern
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

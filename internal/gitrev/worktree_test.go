@@ -78,6 +78,30 @@ func TestDirty(t *testing.T) {
 	}
 }
 
+func TestDirtyLinkedWorkTree(t *testing.T) {
+	g := gittest.New(t)
+	g.Commit("first", map[string]string{"nix/a.nix": "{ }\n"})
+	writeFile(t, filepath.Join(g.Dir, ".git", "info", "exclude"), "nix/excluded.nix\n")
+	linked := filepath.Join(t.TempDir(), "linked")
+	g.Git("worktree", "add", "-q", "-b", "other", linked)
+	writeFile(t, filepath.Join(linked, "nix", "excluded.nix"), "{ }\n")
+	writeFile(t, filepath.Join(linked, "nix", "new.nix"), "{ }\n")
+	writeFile(t, filepath.Join(linked, "nix", "a.nix"), "{ x = 1; }\n")
+	r := mustOpen(t, linked)
+	v, err := r.Resolve(context.Background(), "HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := r.Dirty(context.Background(), v, mustGlobs(t, DefaultModuleGlob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Dirty{Modified: []string{"nix/a.nix"}, Untracked: []string{"nix/new.nix"}}
+	if diff := cmp.Diff(want, d); diff != "" {
+		t.Errorf("Dirty in a linked work tree (-want +got):\n%s", diff)
+	}
+}
+
 func TestDirtyBare(t *testing.T) {
 	g := gittest.New(t)
 	g.Commit("first", map[string]string{"nix/a.nix": "{ }\n"})

@@ -81,7 +81,7 @@ func docFindings(docs []Doc, units []declared.Unit, cfg Config) []Finding {
 			if declaredNames[ref.name] || declaredNames[templateOf(ref.name)] || isWellKnown(ref.name, cfg.KnownUnits) {
 				continue
 			}
-			fs = append(fs, Finding{Kind: KindDocUndeclare, File: d.Path, Line: ref.line, Unit: ref.name,
+			fs = append(fs, Finding{Kind: KindDocUndeclared, File: d.Path, Line: ref.line, Unit: ref.name,
 				Message: fmt.Sprintf("names %s, which this revision does not declare%s",
 					ref.name, suggestion(ref.name, units))})
 		}
@@ -111,69 +111,97 @@ type unitRef struct {
 }
 
 // unitRefs finds the unit names one Markdown document refers to, one per
-// name and line, honouring the ignore markers.
+// name and line, honouring the ignore markers. Markers count only outside
+// code: a document that shows a marker in a code span or block (like
+// docs/lint.md) is not silenced by it.
 func unitRefs(content []byte) []unitRef {
-	if bytes.Contains(content, []byte(markerIgnoreFile)) {
-		return nil
-	}
-	var refs []unitRef
 	var (
-		inFence      bool
-		fence        string
-		off          bool
-		ignoreNext   bool // a lone ignore marker preceded this line
-		ignoreBlock  bool // the ignored line opened a fence: ignore the block
-		lineNo       int
-		sc           = bufio.NewScanner(bytes.NewReader(content))
-		seenThisLine = map[string]bool{}
+		refs        []unitRef
+		fence       fenceState
+		off         bool // between markerOff and markerOn
+		ignoreNext  bool // a lone ignore marker preceded this line
+		ignoreBlock bool // the ignored line opened a fence: ignore the block
+		lineNo      int
+		seen        = map[string]bool{}
+		sc          = bufio.NewScanner(bytes.NewReader(content))
 	)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
 		lineNo++
 		line := sc.Text()
 		trimmed := strings.TrimSpace(line)
+		if fence.open() {
+			if fence.closes(trimmed) {
+				fence, ignoreBlock = fenceState{}, false
+				continue
+			}
+			if !off && !ignoreBlock {
+				refs = appendRefs(refs, seen, lineNo, namesOnLine(line, true))
+			}
+			continue
+		}
+		bare := strings.TrimSpace(codeSpan.ReplaceAllString(line, ""))
 		switch {
-		case strings.Contains(line, markerOff):
+		case strings.Contains(bare, markerIgnoreFile):
+			return nil
+		case strings.Contains(bare, markerOff):
 			off = true
 			continue
-		case strings.Contains(line, markerOn):
+		case strings.Contains(bare, markerOn):
 			off = false
 			continue
-		case trimmed == markerIgnore:
+		case bare == markerIgnore:
 			ignoreNext = true
 			continue
 		}
-		ignored := off || ignoreBlock || strings.Contains(line, markerIgnore)
+		ignored := off || strings.Contains(bare, markerIgnore)
 		if ignoreNext && trimmed != "" {
 			ignored, ignoreNext = true, false
-			if isFence(trimmed) && !inFence {
-				ignoreBlock = true
-			}
 		}
-		if isFence(trimmed) && (!inFence || strings.HasPrefix(trimmed, fence)) {
-			if inFence {
-				inFence, ignoreBlock = false, false
-			} else {
-				inFence, fence = true, trimmed[:3]
-			}
+		if f, ok := openFence(trimmed); ok {
+			fence, ignoreBlock = f, ignored
 			continue
 		}
-		if ignored {
-			continue
-		}
-		clear(seenThisLine)
-		for _, name := range namesOnLine(line, inFence) {
-			if !seenThisLine[name] {
-				seenThisLine[name] = true
-				refs = append(refs, unitRef{name, lineNo})
-			}
+		if !ignored {
+			refs = appendRefs(refs, seen, lineNo, namesOnLine(line, false))
 		}
 	}
 	return refs
 }
 
-func isFence(trimmed string) bool {
-	return strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~")
+func appendRefs(refs []unitRef, seen map[string]bool, line int, names []string) []unitRef {
+	clear(seen)
+	for _, name := range names {
+		if !seen[name] {
+			seen[name] = true
+			refs = append(refs, unitRef{name, line})
+		}
+	}
+	return refs
+}
+
+// fenceState is an open fenced code block: its character and length, which
+// a closing fence must repeat (CommonMark), so ```` can show ``` inside.
+type fenceState struct {
+	char byte
+	n    int
+}
+
+func (f fenceState) open() bool { return f.n > 0 }
+
+func (f fenceState) closes(trimmed string) bool {
+	return len(trimmed) >= f.n && strings.Trim(trimmed, string(f.char)) == ""
+}
+
+func openFence(trimmed string) (fenceState, bool) {
+	if len(trimmed) < 3 || (trimmed[0] != '`' && trimmed[0] != '~') {
+		return fenceState{}, false
+	}
+	n := len(trimmed) - len(strings.TrimLeft(trimmed, trimmed[:1]))
+	if n < 3 {
+		return fenceState{}, false
+	}
+	return fenceState{char: trimmed[0], n: n}, true
 }
 
 // namesOnLine returns unit names in code on one line: the whole line when it

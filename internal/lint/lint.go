@@ -16,15 +16,17 @@ import (
 type Kind string
 
 const (
-	KindParseError   Kind = "parse-error"
-	KindUnresolved   Kind = "unresolved"
-	KindConflict     Kind = "conflicting-declaration"
-	KindCollision    Kind = "nixos-collision"
-	KindDocUndeclare Kind = "doc-undeclared-unit"
+	KindParseError    Kind = "parse-error"
+	KindUnresolved    Kind = "unresolved"
+	KindConflict      Kind = "conflicting-declaration"
+	KindCollision     Kind = "nixos-collision"
+	KindDocUndeclared Kind = "doc-undeclared-unit"
 )
 
 // Kinds lists every kind in the order reports describe them.
-var Kinds = []Kind{KindParseError, KindUnresolved, KindConflict, KindCollision, KindDocUndeclare}
+func Kinds() []Kind {
+	return []Kind{KindParseError, KindUnresolved, KindConflict, KindCollision, KindDocUndeclared}
+}
 
 // Description says in one sentence what a kind of finding means.
 func (k Kind) Description() string {
@@ -37,7 +39,7 @@ func (k Kind) Description() string {
 		return "A unit is declared in several places with different values for the same setting."
 	case KindCollision:
 		return "A unit name collides with a unit NixOS defines itself, so both definitions merge."
-	case KindDocUndeclare:
+	case KindDocUndeclared:
 		return "Documentation names a unit that the revision does not declare."
 	}
 	return string(k)

@@ -225,6 +225,26 @@ func TestDocChecks(t *testing.T) {
 			want: []ref{{1, "b.timer"}},
 		},
 		{
+			name: "a longer fence shows a shorter one inside",
+			path: "a.md",
+			doc:  "````markdown\n```sh\nsystemctl start inner.service\n```\n````\n`after.service`\n",
+			want: []ref{{3, "inner.service"}, {6, "after.service"}},
+		},
+		{
+			name: "markers shown as code do not count",
+			path: "a.md",
+			doc: "Write `<!-- driftcheck-lint: ignore-file -->` to skip a file.\n" +
+				"```\n<!-- driftcheck-lint: off -->\n```\n" +
+				"`shown.service`\n",
+			want: []ref{{5, "shown.service"}},
+		},
+		{
+			name: "tilde fences",
+			path: "a.md",
+			doc:  "~~~\n`not-code-span.service`\njournalctl -u t.service\n~~~\n",
+			want: []ref{{3, "t.service"}},
+		},
+		{
 			name: "each name once per line",
 			path: "x.md",
 			doc:  "systemctl start `a.service` a.service\n",
@@ -240,7 +260,7 @@ func TestDocChecks(t *testing.T) {
 			})
 			var got []ref
 			for _, f := range fs {
-				if f.Kind != KindDocUndeclare || f.File != tt.path {
+				if f.Kind != KindDocUndeclared || f.File != tt.path {
 					t.Errorf("unexpected finding %+v", f)
 				}
 				got = append(got, ref{f.Line, f.Unit})

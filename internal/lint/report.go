@@ -130,9 +130,10 @@ type sarifVersionControl struct {
 // toolVersion is the driftcheck version; repoURI, when known, lets
 // consumers tie the results to the revision.
 func (r *Report) WriteSARIF(w io.Writer, toolVersion, repoURI string) error {
-	rules := make([]sarifRule, len(Kinds))
+	kinds := Kinds()
+	rules := make([]sarifRule, len(kinds))
 	index := map[Kind]int{}
-	for i, k := range Kinds {
+	for i, k := range kinds {
 		rules[i] = sarifRule{ID: string(k), ShortDescription: sarifMessage{k.Description()},
 			HelpURI: toolURI + "/blob/main/docs/lint.md#" + string(k)}
 		index[k] = i
@@ -167,7 +168,7 @@ func (r *Report) WriteSARIF(w io.Writer, toolVersion, repoURI string) error {
 // level maps kinds to SARIF levels: what breaks evaluation or hides units is
 // an error; stale documentation is a warning.
 func level(k Kind) string {
-	if k == KindDocUndeclare {
+	if k == KindDocUndeclared {
 		return "warning"
 	}
 	return "error"

@@ -9,7 +9,7 @@ import (
 
 var sampleReport = Report{Rev: "0123456789abcdef0123456789abcdef01234567", Findings: []Finding{
 	{Kind: KindParseError, File: "bad.nix", Line: 4, Col: 7, Message: "does not parse: unexpected '}'"},
-	{Kind: KindDocUndeclare, File: "docs/\x1b[31mx.md", Line: 2, Unit: "a.service", Message: "names a.service\x07"},
+	{Kind: KindDocUndeclared, File: "docs/\x1b[31mx.md", Line: 2, Unit: "a.service", Message: "names a.service\x07"},
 	{Kind: KindUnresolved, File: "a.nix", Message: "cannot resolve"},
 }}
 
@@ -91,8 +91,8 @@ func TestWriteSARIF(t *testing.T) {
 		}
 		ruleIDs[id] = i
 	}
-	if len(ruleIDs) != len(Kinds) {
-		t.Errorf("%d rules, want one per kind (%d)", len(ruleIDs), len(Kinds))
+	if len(ruleIDs) != len(Kinds()) {
+		t.Errorf("%d rules, want one per kind (%d)", len(ruleIDs), len(Kinds()))
 	}
 	results := list(t, run, "results")
 	if len(results) != len(sampleReport.Findings) {

@@ -13,39 +13,43 @@ import (
 	"github.com/driftcheck/driftcheck/internal/sdsandbox"
 )
 
-// benchSandbox boots the benchmark host: 1,000 oneshot services (500
-// enabled and active, 500 behind daily timers) and 500 enabled timers.
-func benchSandbox(b *testing.B) *sdsandbox.Sandbox {
+// benchSandbox boots a benchmark host: services oneshot services (the
+// first half enabled and active, the second half behind daily timers) and
+// services/2 enabled timers.
+func benchSandbox(b *testing.B, services int) *sdsandbox.Sandbox {
 	b.Helper()
 	var units []sdsandbox.Unit
-	for i := range 1000 {
+	half := services / 2
+	for i := range services {
 		u := sdsandbox.Unit{
 			Name:    fmt.Sprintf("svc-%04d.service", i),
 			Content: "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
 		}
-		if i < 500 {
+		if i < half {
 			u.WantedBy = []string{"multi-user.target"}
 		}
 		units = append(units, u)
 	}
-	for i := range 500 {
+	for i := range half {
 		units = append(units, sdsandbox.Unit{
 			Name:     fmt.Sprintf("tmr-%04d.timer", i),
-			Content:  fmt.Sprintf("[Timer]\nOnCalendar=daily\nUnit=svc-%04d.service\n", 500+i),
+			Content:  fmt.Sprintf("[Timer]\nOnCalendar=daily\nUnit=svc-%04d.service\n", half+i),
 			WantedBy: []string{"timers.target"},
 		})
 	}
 	start := time.Now()
 	sb := sdsandbox.New(b, sdsandbox.Options{Units: units, BootTimeout: time.Minute})
-	b.Logf("booted 1,500 units in %v", time.Since(start))
+	b.Logf("booted %d units in %v", len(units), time.Since(start))
 	return sb
 }
 
-// fiftyNames is the benchmark's declared set: 25 services, 25 timers.
-func fiftyNames() []string {
+// fiftyNames is the benchmark's declared set: 25 services, 25 timers,
+// spread over a host with the given number of timers.
+func fiftyNames(timers int) []string {
 	var names []string
+	step := timers / 25
 	for i := range 25 {
-		names = append(names, fmt.Sprintf("svc-%04d.service", i*20), fmt.Sprintf("tmr-%04d.timer", i*20))
+		names = append(names, fmt.Sprintf("svc-%04d.service", i*step), fmt.Sprintf("tmr-%04d.timer", i*step))
 	}
 	return names
 }
@@ -54,8 +58,8 @@ func fiftyNames() []string {
 // the baseline a shell script would use (systemctl list-units --all plus
 // list-unit-files, JSON), and the alternatives behind the reader's design.
 func BenchmarkLiveRead(b *testing.B) {
-	sb := benchSandbox(b)
-	names := fiftyNames()
+	sb := benchSandbox(b, 1000)
+	names := fiftyNames(500)
 	ctx := context.Background()
 	conn, err := Connect(ctx, sb.BusAddress())
 	if err != nil {
@@ -195,4 +199,35 @@ func timerNames(names []string) []string {
 		}
 	}
 	return out
+}
+
+// BenchmarkLiveReadTypicalHost is the same comparison on a host the size of
+// a typical NixOS server (~300 unit files: 200 services, 100 timers), where
+// list-unit-files is no longer dominated by its super-linear scan.
+func BenchmarkLiveReadTypicalHost(b *testing.B) {
+	sb := benchSandbox(b, 200)
+	names := fiftyNames(100)
+	ctx := context.Background()
+	conn, err := Connect(ctx, sb.BusAddress())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	b.Run("driftcheck/50-names", func(b *testing.B) {
+		for b.Loop() {
+			snap, err := Read(ctx, conn, Query{Names: names, Root: sb.RootFS()})
+			if err != nil || len(snap.Units) != len(names) {
+				b.Fatalf("read %v, err %v", snap, err)
+			}
+		}
+	})
+	b.Run("baseline/systemctl-list-units+list-unit-files-json", func(b *testing.B) {
+		for b.Loop() {
+			for _, args := range [][]string{{"list-units", "--all", "-o", "json"}, {"list-unit-files", "-o", "json"}} {
+				if _, err := sb.Systemctl(ctx, args...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 }

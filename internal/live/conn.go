@@ -40,12 +40,9 @@ type Conn struct {
 	raw *dbus.Conn
 }
 
-// Connector opens a Conn. Commands take one as a seam so tests can point
-// them at a sandbox without touching the process environment.
-type Connector func(ctx context.Context, addr string) (*Conn, error)
-
 // Connect dials addr, authenticates as the current uid (EXTERNAL) and says
-// Hello. ctx bounds only the connecting: godbus ties a connection's
+// Hello. The address is the seam tests use to point a reader or a command
+// at a sandbox: nothing reads the process environment here. ctx bounds only the connecting: godbus ties a connection's
 // lifetime to the context it was dialed with, so the dial itself gets none
 // and a connect that outlives ctx is abandoned and closed.
 func Connect(ctx context.Context, addr string) (*Conn, error) {
@@ -138,7 +135,7 @@ func (c *Conn) version(ctx context.Context) (string, error) {
 	}
 	s, ok := v.Value().(string)
 	if !ok {
-		return "", fmt.Errorf("Version is %s, not a string", v.Signature())
+		return "", fmt.Errorf("manager property Version is %s, not a string", v.Signature())
 	}
 	return s, nil
 }

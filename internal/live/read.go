@@ -35,8 +35,9 @@ type Query struct {
 }
 
 const (
-	// DefaultCallTimeout is generous because ListUnitFilesByPatterns scans
-	// every unit file (3.6 s for 1,500 files on systemd 252).
+	// DefaultCallTimeout is generous because ListUnitFilesByPatterns with a
+	// glob matching every unit file computes every install state (3.6 s for
+	// 1,500 files on systemd 252).
 	DefaultCallTimeout = 30 * time.Second
 	// DefaultWorkers: systemd's manager is single-threaded, but overlapping
 	// round trips halves wall time; more than 8 gains nothing (measured).
@@ -48,6 +49,9 @@ const (
 // then incomplete); losing the bus or systemd mid-read returns an error and
 // no snapshot, never one that silently lacks units.
 func Read(ctx context.Context, conn *Conn, q Query) (*Snapshot, error) {
+	if conn == nil {
+		return nil, errors.New("read units: no bus connection")
+	}
 	r := reader{bus: conn, q: q}
 	if r.q.CallTimeout <= 0 {
 		r.q.CallTimeout = DefaultCallTimeout

@@ -117,3 +117,21 @@ func TestLoad(t *testing.T) {
 		})
 	}
 }
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestUnitsReportWriteError(t *testing.T) {
+	r := UnitsReport{Rev: strings.Repeat("a", 40), Files: 1, Result: Extract([]gitrev.File{
+		{Path: "nix/a.nix", Data: []byte(`{ systemd.services.a = { }; }`)},
+	})}
+	for name, write := range map[string]func() error{
+		"text": func() error { return r.WriteText(failingWriter{}) },
+		"json": func() error { return r.WriteJSON(failingWriter{}) },
+	} {
+		if err := write(); err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("%s: error = %v, want the write error", name, err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package prune
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -163,4 +164,32 @@ func TestPlanNeverTouchesVolumesOrNetworks(t *testing.T) {
 			t.Fatalf("plan holds a %s", c.Kind)
 		}
 	}
+}
+
+// An untagged chain goes child first, parent last, and only when every
+// child of the parent goes; a parent of a kept image stays.
+func TestPlanImageChains(t *testing.T) {
+	inv := Inventory{Images: []Image{
+		{ID: "parent"},
+		{ID: "child", ParentID: "parent"},
+		{ID: "grandchild", ParentID: "child"},
+		{ID: "shared-parent"},
+		{ID: "gone", ParentID: "shared-parent"},
+		{ID: "kept", ParentID: "shared-parent", RepoTags: []string{"app:1"}},
+	}}
+	p := Plan(&inv, policy(0), State{}, now)
+	var got []string
+	for _, c := range p.Images {
+		got = append(got, c.ID)
+	}
+	want := []string{"grandchild", "gone", "child", "parent"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("images planned %v, want %v", got, want)
+	}
+	for _, pr := range p.Protected {
+		if pr.ID == "shared-parent" && strings.Contains(pr.Reason, "parent") {
+			return
+		}
+	}
+	t.Fatalf("shared-parent must stay as the parent of a kept image: %+v", p.Protected)
 }

@@ -155,8 +155,12 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "  %-8s %-11s %s%s (%d bytes): %s\n", a.Result, a.Kind, safe(a.ID), ref, a.Bytes, safe(a.Reason))
 	}
-	fmt.Fprintf(&b, "protected: %d objects kept; deleted %d objects, %d bytes by the daemon's estimate\n",
-		len(r.Protected), r.ObjectsDeleted, r.BytesReclaimed)
+	if r.DryRun {
+		fmt.Fprintf(&b, "kept %d objects; would delete %d\n", len(r.Protected), len(r.Actions))
+	} else {
+		fmt.Fprintf(&b, "kept %d objects; deleted %d objects, %d bytes by the daemon's estimate\n",
+			len(r.Protected), r.ObjectsDeleted, r.BytesReclaimed)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -71,7 +71,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	r := &Report{Schema: ReportSchema, DryRun: opts.DryRun, StartedAt: now().UTC()}
 	err := run(ctx, opts, r, now)
 	if err != nil {
-		r.Outcome = OutcomeError
+		if r.Outcome != OutcomeBlocked { // a drift check that cannot run still blocks
+			r.Outcome = OutcomeError
+		}
 		r.Error = err.Error()
 	}
 	r.DurationSeconds = now().Sub(r.StartedAt).Seconds()
@@ -101,21 +103,19 @@ func run(ctx context.Context, opts Options, r *Report, now func() time.Time) err
 	r.Store, r.StoreNote, r.APIVersion = inv.Store, StoreNote(inv.Store), inv.APIVersion
 	r.Disk = DiskReport{Path: inv.Disk.Path, BeforePct: inv.Disk.BytesPct, InodesBeforePct: inv.Disk.InodesPct,
 		AfterPct: inv.Disk.BytesPct, InodesAfterPct: inv.Disk.InodesPct}
+	// Plan (and record first-seen-unused times) even when a gate closes:
+	// the image clocks must run while there is no pressure, or the first
+	// run under pressure could delete nothing.
+	plan, err := observe(inv, opts, now())
+	if err != nil {
+		return err
+	}
 	gates := dockerGates(inv, opts.Policy)
 	r.Gates = append(r.Gates, gates...)
 	if g, closed := firstClosed(gates); closed {
 		r.Outcome = OutcomeSkipped
 		r.Reason = g.Reason
 		return nil
-	}
-
-	state, err := LoadState(opts.StateDir)
-	if err != nil {
-		return err
-	}
-	plan := Plan(inv, opts.Policy, state, now())
-	if err := SaveState(opts.StateDir, plan.State); err != nil {
-		return err
 	}
 	r.Protected = plan.Protected
 	if opts.DryRun {
@@ -133,6 +133,19 @@ func run(ctx context.Context, opts Options, r *Report, now func() time.Time) err
 		return err
 	}
 	return measureAfter(ctx, eng, opts, inv.RootDir, stopped, r)
+}
+
+// observe plans against the state file and saves the updated state.
+func observe(inv *Inventory, opts Options, now time.Time) (PlanResult, error) {
+	state, err := LoadState(opts.StateDir)
+	if err != nil {
+		return PlanResult{}, err
+	}
+	plan := Plan(inv, opts.Policy, state, now)
+	if err := SaveState(opts.StateDir, plan.State); err != nil {
+		return PlanResult{}, err
+	}
+	return plan, nil
 }
 
 func driftGate(ctx context.Context, opts Options, r *Report) (bool, error) {

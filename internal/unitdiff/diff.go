@@ -72,14 +72,25 @@ const (
 // snapshot is read from the system manager.
 func Compare(in Input) []Finding {
 	c := newComparison(in)
-	var findings []Finding
-	var missing []declared.Unit
+	findings, missing := c.declaredSide()
+	findings = append(findings, c.liveSide(missing)...)
+	findings = append(findings, c.unread()...)
+	findings = append(findings, c.hygiene()...)
+	Sort(findings)
+	return findings
+}
+
+// declaredSide compares each declared unit with its live namesake. Units
+// the host lacks are returned, not reported: they may pair with renames.
+func (c *comparison) declaredSide() (findings []Finding, missing []declared.Unit) {
 	for _, d := range c.declared {
 		lu, seen := c.live[d.Name]
 		switch {
 		case c.unreadable[d.Name]:
 			// Only the read error is reported: absent from the snapshot
 			// does not mean absent from the host.
+		case !seen && !c.snapshotCovers(d.Name):
+			findings = append(findings, c.notInSnapshot(d))
 		case !isEnabled(d):
 			findings = append(findings, c.disabledButLive(d, lu, seen)...)
 		case !seen || lu.LoadState == "not-found" || lu.LoadState == "masked":
@@ -88,6 +99,14 @@ func Compare(in Input) []Finding {
 			findings = append(findings, c.mismatches(d, lu)...)
 		}
 	}
+	return findings, missing
+}
+
+// liveSide pairs missing units with renamed live ones, and explains the
+// remaining live units the revision does not declare: stale if an earlier
+// revision did, undeclared if in scope.
+func (c *comparison) liveSide(missing []declared.Unit) []Finding {
+	var findings []Finding
 	candidates := c.undeclaredOnHost()
 	pairs := pairRenames(missing, candidates)
 	paired := map[string]bool{}
@@ -117,9 +136,6 @@ func Compare(in Input) []Finding {
 			findings = append(findings, c.undeclared(lu))
 		}
 	}
-	findings = append(findings, c.unread()...)
-	findings = append(findings, c.hygiene()...)
-	Sort(findings)
 	return findings
 }
 
@@ -130,10 +146,22 @@ type comparison struct {
 	isDecl     map[string]bool
 	live       map[string]live.Unit
 	unreadable map[string]bool // units the live side could not read
+	history    map[string]historyEntry
+	rebuild    string            // the usual fix
+	calendars  map[string]string // normalized forms computed so far ("" = not normalizable)
 }
 
 func newComparison(in Input) *comparison {
-	c := &comparison{in: in, rev: ShortRev(in.Rev), isDecl: map[string]bool{}, live: map[string]live.Unit{}, unreadable: map[string]bool{}}
+	c := &comparison{
+		in:         in,
+		rev:        ShortRev(in.Rev),
+		declared:   make([]declared.Unit, 0, len(in.Declared.Units)),
+		isDecl:     make(map[string]bool, len(in.Declared.Units)),
+		live:       make(map[string]live.Unit, len(in.Live.Units)),
+		unreadable: map[string]bool{},
+		calendars:  map[string]string{},
+	}
+	c.rebuild = fmt.Sprintf("rebuild the host from %s (nixos-rebuild switch)", c.rev)
 	for _, e := range in.Live.Errors {
 		if e.Unit != "" {
 			c.unreadable[e.Unit] = true
@@ -268,6 +296,27 @@ func (c *comparison) undeclaredOnHost() []live.Unit {
 	return out
 }
 
+// snapshotCovers reports whether the snapshot's listing globs match name,
+// so that its absence means systemd does not know it. A snapshot read
+// over D-Bus by check always holds every declared name; one taken
+// elsewhere holds only what it was asked for.
+func (c *comparison) snapshotCovers(name string) bool {
+	for _, glob := range c.in.Live.Scope {
+		if ok, err := path.Match(glob, name); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *comparison) notInSnapshot(d declared.Unit) Finding {
+	return Finding{
+		Kind: KindUnresolved, Unit: d.Name, DeclaredAt: declaredAt(d), Severity: SeverityIncomplete,
+		Detail: "the live snapshot does not hold this unit and its listing globs do not cover it, so the host was not asked about it",
+		Fix:    fmt.Sprintf("take the snapshot with driftcheck snapshot --unit %s (or a --scope glob matching it), or check over D-Bus", d.Name),
+	}
+}
+
 func (c *comparison) missing(d declared.Unit) Finding {
 	lu := c.live[d.Name]
 	f := Finding{
@@ -330,7 +379,7 @@ func (c *comparison) mismatches(d declared.Unit, lu live.Unit) []Finding {
 		}
 		return f
 	}
-	rebuild := fmt.Sprintf("rebuild the host from %s (nixos-rebuild switch)", c.rev)
+	rebuild := c.rebuild
 	if lu.LoadState == "bad-setting" || lu.LoadState == "error" {
 		detail := fmt.Sprintf("systemd cannot load it: %s", lu.LoadState)
 		if lu.LoadError != "" {
@@ -385,7 +434,7 @@ func (c *comparison) timerMismatches(d declared.Unit, lu live.Unit, mismatch fun
 	if len(p.OnCalendar) > 0 {
 		if lu.Timer == nil {
 			out = append(out, c.inconclusive(d, lu, "the host's timer settings were not read, so OnCalendar could not be compared"))
-		} else if equal, why := sameCalendar(p.OnCalendar, lu.Timer.Calendar); why != "" {
+		} else if equal, why := sameCalendar(p.OnCalendar, lu.Timer.Calendar, c.normalize); why != "" {
 			out = append(out, c.inconclusive(d, lu, why))
 		} else if !equal {
 			out = append(out, mismatch("OnCalendar", fmt.Sprintf("OnCalendar is %s on the host, %s at %s",
@@ -417,10 +466,10 @@ func (c *comparison) inconclusive(d declared.Unit, lu live.Unit, why string) Fin
 // sameCalendar compares calendar specs in their normalized forms. why is
 // set when a declared spec cannot be normalized and differs textually, so
 // the answer is unknown.
-func sameCalendar(declaredSpecs, liveSpecs []string) (equal bool, why string) {
+func sameCalendar(declaredSpecs, liveSpecs []string, normalize func(string) (string, error)) (equal bool, why string) {
 	want := make([]string, 0, len(declaredSpecs))
 	for _, s := range declaredSpecs {
-		n, err := NormalizeCalendar(s)
+		n, err := normalize(s)
 		if err != nil {
 			if containsString(liveSpecs, s) {
 				n = s // systemd kept it verbatim; nothing to normalize
@@ -432,12 +481,26 @@ func sameCalendar(declaredSpecs, liveSpecs []string) (equal bool, why string) {
 	}
 	got := make([]string, 0, len(liveSpecs))
 	for _, s := range liveSpecs {
-		if n, err := NormalizeCalendar(s); err == nil {
+		if n, err := normalize(s); err == nil {
 			s = n
 		}
 		got = append(got, s)
 	}
 	return sameSet(want, got), ""
+}
+
+// normalize is NormalizeCalendar, remembered per spec: a host has many
+// timers on few distinct calendars.
+func (c *comparison) normalize(spec string) (string, error) {
+	if n, ok := c.calendars[spec]; ok {
+		if n == "" {
+			return NormalizeCalendar(spec) // for the error
+		}
+		return n, nil
+	}
+	n, err := NormalizeCalendar(spec)
+	c.calendars[spec] = n
+	return n, err
 }
 
 func containsString(list []string, s string) bool {
@@ -529,14 +592,29 @@ func (c *comparison) companion(p renamePair, paired map[string]bool) (Finding, b
 
 // lastDeclared finds the newest earlier revision that declared name.
 func (c *comparison) lastDeclared(name string) (Revision, declared.Unit, bool) {
-	for _, rev := range c.in.History {
-		for _, u := range rev.Units {
-			if u.Name == name && u.Scope != declared.ScopeUser {
-				return rev, u, true
+	if c.history == nil {
+		c.history = map[string]historyEntry{}
+		for i := len(c.in.History) - 1; i >= 0; i-- { // oldest first, so newer ones overwrite
+			rev := c.in.History[i]
+			for _, u := range rev.Units {
+				// Only units on the host that the revision does not
+				// declare are ever looked up.
+				if _, onHost := c.live[u.Name]; onHost && !c.isDecl[u.Name] && u.Scope != declared.ScopeUser {
+					c.history[u.Name] = historyEntry{rev: i, unit: u}
+				}
 			}
 		}
 	}
-	return Revision{}, declared.Unit{}, false
+	e, ok := c.history[name]
+	if !ok {
+		return Revision{}, declared.Unit{}, false
+	}
+	return c.in.History[e.rev], e.unit, true
+}
+
+type historyEntry struct {
+	rev  int // index into Input.History
+	unit declared.Unit
 }
 
 func (c *comparison) stale(lu live.Unit) (Finding, bool) {
@@ -585,8 +663,10 @@ func (c *comparison) unread() []Finding {
 		})
 	}
 	at := map[string]string{}
-	for _, d := range c.declared {
-		at[d.Name] = declaredAt(d)
+	if len(c.in.Live.Errors) > 0 {
+		for _, d := range c.declared {
+			at[d.Name] = declaredAt(d)
+		}
 	}
 	for _, e := range c.in.Live.Errors {
 		out = append(out, Finding{

@@ -90,12 +90,20 @@ func TestCompare(t *testing.T) {
 			want: []brief{},
 		},
 		{
-			name: "missing: not on the host at all",
+			name: "missing: not on the host at all, the snapshot's listing covers it",
 			in: Input{
 				Declared: declared.Result{Units: []declared.Unit{pruneTimer}},
-				Live:     live.Snapshot{},
+				Live:     live.Snapshot{Scope: []string{"*prune*"}},
 			},
 			want: []brief{{KindMissing, "docker-prune.timer", "", modFile + ":32", SeverityDrift}},
+		},
+		{
+			name: "absent from a snapshot that never asked for it is unresolved, not missing",
+			in: Input{
+				Declared: declared.Result{Units: []declared.Unit{pruneTimer}},
+				Live:     live.Snapshot{Scope: []string{"ci-*"}},
+			},
+			want: []brief{{KindUnresolved, "docker-prune.timer", "", modFile + ":32", SeverityIncomplete}},
 		},
 		{
 			name: "missing: not-found and masked",
@@ -428,6 +436,10 @@ func TestCompare(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.in.Rev = rev
+			if tc.in.Live.Scope == nil {
+				// As read over D-Bus: every declared name was asked for.
+				tc.in.Live.Scope = []string{"*"}
+			}
 			got := Compare(tc.in)
 			if diff := cmp.Diff(tc.want, briefs(got)); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
@@ -445,7 +457,7 @@ func TestCompareIsDeterministic(t *testing.T) {
 	in := Input{
 		Rev:      rev,
 		Declared: declared.Result{Units: []declared.Unit{pruneService, pruneTimer, decl("abc.timer", "a.nix:1", declared.Properties{}), decl("b.timer", "a.nix:2", declared.Properties{})}},
-		Live: live.Snapshot{Units: []live.Unit{
+		Live: live.Snapshot{Scope: []string{"*"}, Units: []live.Unit{
 			host("x-abc.timer", "loaded", "active", "enabled"), host("y-abc.timer", "loaded", "active", "enabled"),
 			host("ci-docker-prune.timer", "loaded", "active", "enabled"), host("z.service", "loaded", "active", "enabled"),
 		}},
@@ -473,7 +485,7 @@ func TestFindingText(t *testing.T) {
 	in := Input{
 		Rev:      rev,
 		Declared: declared.Result{Units: []declared.Unit{pruneService, pruneTimer}},
-		Live: live.Snapshot{Units: []live.Unit{
+		Live: live.Snapshot{Scope: []string{"*docker-prune*"}, Units: []live.Unit{
 			host("docker-prune.service", "loaded", "inactive", "linked"),
 			host("ci-docker-prune.service", "loaded", "inactive", "linked"),
 			withTimer(host("ci-docker-prune.timer", "loaded", "active", "enabled"), "ci-docker-prune.service", true, "*-*-* 00:00:00"),

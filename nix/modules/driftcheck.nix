@@ -8,6 +8,13 @@ let
 
   cfg = config.services.driftcheck;
 
+  # ExecStart is not a shell line: systemd expands % specifiers and $VARS
+  # and unescapes C escapes in double quotes. JSON quoting plus doubled %
+  # and $ is what nixpkgs' utils.escapeSystemdExecArg does; a busyPattern
+  # regex with "$" or "\d" reaches driftcheck unchanged.
+  escapeSystemdExecArg = arg: lib.replaceStrings [ "%" "$" ] [ "%%" "$$" ] (builtins.toJSON arg);
+  escapeSystemdExecArgs = args: lib.concatStringsSep " " (map escapeSystemdExecArg args);
+
   # Flags every command that reads the declared side shares.
   declaredArgs =
     [ "--repo" cfg.repository "--rev" cfg.revision ]
@@ -26,10 +33,16 @@ let
     ++ optionals (cfg.prune.metricsFile != null) [ "--metrics-file" cfg.prune.metricsFile ]
     ++ cfg.prune.extraArgs;
 
+  defaultStateDir = cfg.prune.stateDir == "/var/lib/driftcheck";
+
+  # StateDirectory= makes the default state directory writable by itself. A
+  # "-" prefix: a missing metrics or lock directory must not fail the
+  # namespace setup (exit 226, no message); the prune then reports which
+  # file it could not write.
   writablePaths =
-    [ cfg.prune.stateDir ]
-    ++ optional (cfg.prune.metricsFile != null) (dirOf cfg.prune.metricsFile)
-    ++ optional (cfg.prune.lockFile != null) (dirOf cfg.prune.lockFile);
+    optional (!defaultStateDir) cfg.prune.stateDir
+    ++ optional (cfg.prune.metricsFile != null) "-${dirOf cfg.prune.metricsFile}"
+    ++ optional (cfg.prune.lockFile != null) "-${dirOf cfg.prune.lockFile}";
 in
 {
   options.services.driftcheck = {
@@ -203,10 +216,11 @@ in
         restartIfChanged = false;
         serviceConfig = {
           Type = "oneshot";
-          ExecStart = "${cfg.package}/bin/driftcheck ${escapeShellArgs pruneArgs}";
+          ExecStart = "${cfg.package}/bin/driftcheck ${escapeSystemdExecArgs pruneArgs}";
           # Exit 1 (blocked by drift), 2 (could not run) and 4 (still under
           # pressure) mark the unit failed; normal skips exit 0.
-          StateDirectory = mkIf (cfg.prune.stateDir == "/var/lib/driftcheck") "driftcheck";
+          StateDirectory = mkIf defaultStateDir "driftcheck";
+          StateDirectoryMode = mkIf defaultStateDir "0700";
           UMask = "0022"; # node_exporter reads the metrics file
 
           # Hardening. Root is kept only because /run/docker.sock is
@@ -245,6 +259,8 @@ in
           SystemCallErrorNumber = "EPERM";
         };
       };
+
+      systemd.tmpfiles.rules = optional (!defaultStateDir) "d ${cfg.prune.stateDir} 0700 root root -";
 
       systemd.timers.${cfg.prune.unitName} = {
         description = "Daily drift-gated Docker prune";

@@ -30,6 +30,8 @@ let
     concatMap = builtins.concatMap;
     inherit escapeShellArg;
     escapeShellArgs = xs: concatStringsSep " " (map escapeShellArg xs);
+    replaceStrings = builtins.replaceStrings;
+    concatStringsSep = builtins.concatStringsSep;
     makeBinPath = ps: concatStringsSep ":" (map (p: "${p}/bin") ps);
     types = {
       str = "str"; bool = "bool"; package = "package";
@@ -79,4 +81,5 @@ in
   timers = resolve (merged [ "systemd" "timers" ]);
   failedAssertions = map (a: a.message) (filter (a: !a.assertion) (builtins.concatLists (get [ "assertions" ])));
   preSwitchChecks = merged [ "system" "preSwitchChecks" ];
+  tmpfiles = builtins.concatLists (get [ "systemd" "tmpfiles" "rules" ]);
 }

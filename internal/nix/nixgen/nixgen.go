@@ -21,14 +21,25 @@ type Generator struct {
 	r *rand.Rand
 	// MaxDepth bounds the nesting of generated expressions.
 	MaxDepth int
-	// Tight is the probability of joining two fragments without a separator.
+	// Tight is the probability of joining two fragments without a separator
+	// (0 by default). Tight joins make lexical traps on purpose: merged
+	// identifiers and keywords, paths from a/b, URIs from x:y.
 	Tight float64
 	frags []string
+	// opsOnly restricts generation to identifiers, integers, lists and the
+	// expression forms, for programs whose normal form is easy to predict.
+	opsOnly bool
+	// lastOp is the operator emitted last; Operators programs reuse it
+	// often, so chains like a ++ b ++ c test associativity.
+	lastOp string
+	// constInterp makes string interpolations constant strings, so a
+	// string literal can be evaluated without any bindings.
+	constInterp bool
 }
 
 // New returns a generator for the given seed.
 func New(seed uint64) *Generator {
-	return &Generator{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), MaxDepth: 5, Tight: 0.04}
+	return &Generator{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), MaxDepth: 5}
 }
 
 // Program is a generated program: its fragments and the joined source.
@@ -60,6 +71,28 @@ func (g *Generator) Valid() Program {
 		g.expr(0)
 	}
 	return g.program()
+}
+
+// Operators generates an expression over identifiers and integers using
+// every operator, application, select with or, has-attribute, lambdas, if,
+// with, assert, lists and parentheses: a program whose precedence and
+// associativity decide its shape.
+func (g *Generator) Operators() Program {
+	g.frags = g.frags[:0]
+	g.opsOnly = true
+	defer func() { g.opsOnly = false }()
+	g.expr(0)
+	return g.program()
+}
+
+// StringLiteral generates a single "…" or ”…” literal full of escapes,
+// indentation, dollar signs and quotes, whose interpolations are constant
+// strings: evaluating it needs no bindings, so Nix's cooked value can be
+// compared with the parser's.
+func (g *Generator) StringLiteral() Program {
+	g.constInterp = true
+	defer func() { g.constInterp = false }()
+	return Program{Frags: []string{g.stringLit(0, g.chance(0.6))}}
 }
 
 // Module generates a realistic NixOS module declaring systemd units.
@@ -138,7 +171,7 @@ var floats = []string{"1.5", ".5", "0.25", "1.", "1.5e3", "2.0E-2", "0.5e+1", "0
 
 var paths = []string{
 	"./a.nix", "../lib/b.nix", "/etc/x", "~/c", "a/b", "./a/b-c_d+e.nix", "<nixpkgs>",
-	"<nixpkgs/lib>", "https://example.org/x?q=1&r=2", "mirror://gnu/hello", "./a/",
+	"<nixpkgs/lib>", "https://example.org/x?q=1&r=2", "mirror://gnu/hello",
 }
 
 var operators = []string{
@@ -152,7 +185,11 @@ func (g *Generator) expr(depth int) {
 		g.simple(depth)
 		return
 	}
-	switch g.r.IntN(16) {
+	kind := g.r.IntN(16)
+	if g.opsOnly && (kind == 1 || kind == 2) {
+		kind = 6
+	}
+	switch kind {
 	case 0:
 		g.emit(g.ident(), ":")
 		g.expr(depth + 1)
@@ -225,7 +262,12 @@ func (g *Generator) op(depth int) {
 		g.op(depth + 1)
 	case 1, 2:
 		g.app(depth)
-		g.emit(g.pick(operators))
+		op := g.pick(operators)
+		if g.opsOnly && g.lastOp != "" && g.chance(0.5) {
+			op = g.lastOp
+		}
+		g.lastOp = op
+		g.emit(op)
 		g.op(depth + 1)
 	case 3:
 		g.app(depth)
@@ -272,6 +314,10 @@ func (g *Generator) attrPath(depth int) {
 }
 
 func (g *Generator) attrName(depth int) {
+	if g.opsOnly {
+		g.emit(g.pick(attrNames))
+		return
+	}
 	switch g.r.IntN(8) {
 	case 0:
 		g.emit(g.stringLit(depth, false))
@@ -289,6 +335,10 @@ func (g *Generator) attrName(depth int) {
 }
 
 func (g *Generator) simple(depth int) {
+	if g.opsOnly {
+		g.simpleOp(depth)
+		return
+	}
 	n := 9
 	if depth < g.MaxDepth {
 		n = 16
@@ -323,6 +373,29 @@ func (g *Generator) simple(depth int) {
 	case 12, 13:
 		g.emit("[")
 		for n := g.r.IntN(4); n > 0; n-- {
+			g.selectExpr(depth + 1)
+		}
+		g.emit("]")
+	default:
+		g.emit("(")
+		g.expr(depth + 1)
+		g.emit(")")
+	}
+}
+
+func (g *Generator) simpleOp(depth int) {
+	n := 3
+	if depth < g.MaxDepth {
+		n = 6
+	}
+	switch g.r.IntN(n) {
+	case 0, 1:
+		g.emit(g.pick([]string{"a", "b", "c", "d", "x'", "foo-bar", "_"}))
+	case 2:
+		g.emit(g.pick([]string{"0", "1", "42", "007"}))
+	case 3:
+		g.emit("[")
+		for n := g.r.IntN(3); n > 0; n-- {
 			g.selectExpr(depth + 1)
 		}
 		g.emit("]")
@@ -411,7 +484,16 @@ func (g *Generator) stringLit(depth int, indented bool) string {
 	indent := strings.Repeat(" ", g.r.IntN(5))
 	for n := g.r.IntN(7); n > 0; n-- {
 		if depth < g.MaxDepth && g.chance(0.2) {
-			b.WriteString("${" + g.sub(depth) + "}")
+			if g.constInterp {
+				if strings.HasSuffix(b.String(), "$") {
+					// "$" + "${" would read as "$$" + "{": the literal would
+					// end early and no longer evaluate to a string.
+					b.WriteByte(' ')
+				}
+				b.WriteString("${" + g.stringLit(depth+2, g.chance(0.5)) + "}")
+			} else {
+				b.WriteString("${" + g.sub(depth) + "}")
+			}
 			continue
 		}
 		piece := g.pick(pieces)

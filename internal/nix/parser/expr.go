@@ -464,25 +464,33 @@ func (p *parser) parseInherit() *ast.Inherit {
 // evaluation: an identifier, a string without interpolation, or ${ } of
 // such a string, which Nix folds into a static name.
 func isStaticKey(x ast.Expr) bool {
+	switch k := x.(type) {
+	case *ast.Ident:
+		return true
+	case *ast.Interp:
+		return isConstString(k.X)
+	}
+	return isConstString(x)
+}
+
+func isConstString(x ast.Expr) bool {
 	for {
-		switch k := x.(type) {
-		case *ast.Ident:
-			return true
-		case *ast.String:
-			for _, part := range k.Parts {
-				if _, ok := part.(*ast.Interp); ok {
-					return false
-				}
-			}
-			return true
-		case *ast.Interp:
-			x = k.X
-		case *ast.Paren:
-			x = k.X
-		default:
+		paren, ok := x.(*ast.Paren)
+		if !ok {
+			break
+		}
+		x = paren.X
+	}
+	str, ok := x.(*ast.String)
+	if !ok {
+		return false
+	}
+	for _, part := range str.Parts {
+		if _, ok := part.(*ast.Interp); ok {
 			return false
 		}
 	}
+	return true
 }
 
 // parseInterpolatedPath parses PATH_OPEN (PATH_TEXT | ${expr})* PATH_CLOSE.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ const (
 type verdict struct {
 	kind verdictKind
 	msg  string // first "error:" line
+	show string // for accepted files: Nix's one-line normal form (ExprShow)
 }
 
 // syntaxOK reports whether Nix's verdict means the file is syntactically
@@ -48,11 +50,11 @@ func classify(stderr string) verdict {
 	}
 	switch {
 	case strings.Contains(msg, "undefined variable"):
-		return verdict{nixUndefined, msg}
+		return verdict{kind: nixUndefined, msg: msg}
 	case strings.Contains(msg, "already defined"):
-		return verdict{nixDuplicate, msg}
+		return verdict{kind: nixDuplicate, msg: msg}
 	}
-	return verdict{nixRejected, msg}
+	return verdict{kind: nixRejected, msg: msg}
 }
 
 // runOracle runs `nix-instantiate --store dummy:// --parse` over files in
@@ -61,11 +63,38 @@ func classify(stderr string) verdict {
 // are accepted, and the next batch resumes after it. If the failing file
 // cannot be identified, the batch is re-run one file per process.
 func runOracle(ctx context.Context, nix string, files []string) ([]verdict, error) {
+	// Two workers: every rejected file costs one process start.
+	half := len(files) / 2
+	var (
+		wg       sync.WaitGroup
+		first    []verdict
+		errFirst error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		first, errFirst = runOracleSerial(ctx, nix, files[:half])
+	}()
+	second, err := runOracleSerial(ctx, nix, files[half:])
+	wg.Wait()
+	if err := errors.Join(errFirst, err); err != nil {
+		return nil, err
+	}
+	return append(first, second...), nil
+}
+
+func runOracleSerial(ctx context.Context, nix string, files []string) ([]verdict, error) {
 	out := make([]verdict, len(files))
 	for start := 0; start < len(files); {
 		batch := files[start:min(start+oracleBatchSize, len(files))]
 		stdout, stderr, err := nixParse(ctx, nix, batch)
+		lines := strings.Split(stdout, "\n")
 		if err == nil {
+			for i := range batch {
+				if i < len(lines) {
+					out[start+i].show = lines[i]
+				}
+			}
 			start += len(batch)
 			continue
 		}
@@ -82,7 +111,8 @@ func runOracle(ctx context.Context, nix string, files []string) ([]verdict, erro
 		}
 		if failed < 0 || strings.Count(stdout, "\n") != failed {
 			for i, f := range batch {
-				_, stderr, err := nixParse(ctx, nix, []string{f})
+				stdout, stderr, err := nixParse(ctx, nix, []string{f})
+				out[start+i].show = strings.TrimSuffix(stdout, "\n")
 				if err != nil {
 					if !errors.As(err, &exit) {
 						return nil, err
@@ -92,6 +122,9 @@ func runOracle(ctx context.Context, nix string, files []string) ([]verdict, erro
 			}
 			start += len(batch)
 			continue
+		}
+		for i := range failed {
+			out[start+i].show = lines[i]
 		}
 		out[start+failed] = classify(stderr)
 		start += failed + 1
@@ -177,4 +210,17 @@ func TestOracleFixtures(t *testing.T) {
 	if rejected != 0 {
 		t.Errorf("nix rejected %d fixtures; fixtures must be valid Nix", rejected)
 	}
+}
+
+func execLookPath(name string) (string, error) { return exec.LookPath(name) }
+
+func testreqNix(t *testing.T) string { return testreq.Command(t, "nix-instantiate", "nix-bin") }
+
+func readFile(t testing.TB, name string) []byte {
+	t.Helper()
+	src, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
 }

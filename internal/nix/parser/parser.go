@@ -179,7 +179,8 @@ func (p *parser) scan() scanner.Lexeme {
 func (p *parser) next() {
 	if len(p.ahead) > 0 {
 		p.tok = p.ahead[0]
-		p.ahead = p.ahead[1:]
+		// Shift down rather than reslice, so the buffer keeps its capacity.
+		p.ahead = p.ahead[:copy(p.ahead, p.ahead[1:])]
 		return
 	}
 	p.tok = p.scan()
@@ -188,13 +189,7 @@ func (p *parser) next() {
 // peek returns the token n positions after the current one (n ≥ 1).
 func (p *parser) peek(n int) scanner.Lexeme {
 	for len(p.ahead) < n {
-		if len(p.ahead) > 0 && p.ahead[len(p.ahead)-1].Tok == token.EOF {
-			return p.ahead[len(p.ahead)-1]
-		}
-		if len(p.ahead) == 0 && p.tok.Tok == token.EOF {
-			return p.tok
-		}
-		p.ahead = append(p.ahead, p.scan())
+		p.ahead = append(p.ahead, p.scan()) // at the end the scanner repeats EOF
 	}
 	return p.ahead[n-1]
 }

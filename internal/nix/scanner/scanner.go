@@ -10,6 +10,7 @@
 package scanner
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strconv"
@@ -54,6 +55,7 @@ const (
 type Scanner struct {
 	filename   string
 	src        []byte
+	text       string // src as one string: literals are substrings of it, not copies
 	mode       Mode
 	off        int
 	stack      []state
@@ -65,12 +67,15 @@ type Scanner struct {
 
 // Init prepares s to scan src.
 func (s *Scanner) Init(filename string, src []byte, mode Mode) {
-	*s = Scanner{filename: filename, src: src, mode: mode, stack: []state{stDefault}}
-	s.lineStarts = append(s.lineStarts, 0)
-	for i, c := range src {
-		if c == '\n' {
-			s.lineStarts = append(s.lineStarts, i+1)
+	*s = Scanner{filename: filename, src: src, text: string(src), mode: mode, stack: []state{stDefault}}
+	s.lineStarts = make([]int, 1, bytes.Count(src, []byte{'\n'})+1)
+	for i := 0; ; {
+		j := bytes.IndexByte(src[i:], '\n')
+		if j < 0 {
+			break
 		}
+		i += j + 1
+		s.lineStarts = append(s.lineStarts, i)
 	}
 }
 
@@ -80,6 +85,10 @@ func (s *Scanner) Errors() ErrorList { return s.errs }
 // Pos converts a byte offset into a Pos.
 func (s *Scanner) Pos(off int) token.Pos {
 	h := s.lineHint
+	// Offsets mostly grow, so try the next lines before searching.
+	for i := 0; i < 2 && h+1 < len(s.lineStarts) && s.lineStarts[h+1] <= off && s.lineStarts[h] <= off; i++ {
+		h++
+	}
 	if h >= len(s.lineStarts) || s.lineStarts[h] > off || (h+1 < len(s.lineStarts) && s.lineStarts[h+1] <= off) {
 		h = sort.Search(len(s.lineStarts), func(i int) bool { return s.lineStarts[i] > off }) - 1
 		s.lineHint = h
@@ -104,8 +113,26 @@ func (s *Scanner) pop() {
 }
 
 func (s *Scanner) lexeme(tok token.Token, start, end int) Lexeme {
-	lit := string(s.src[start:end])
-	return Lexeme{Tok: tok, Pos: s.Pos(start), End: s.Pos(end), Lit: lit, Value: lit}
+	var lit string
+	if tok.IsOperator() || tok.IsKeyword() || end == start {
+		lit = tok.String() // fixed text: no allocation
+		if end == start {
+			lit = ""
+		}
+	} else {
+		lit = s.text[start:end]
+	}
+	pos := s.Pos(start)
+	endPos := pos
+	if end != start {
+		if h := s.lineHint; h+1 >= len(s.lineStarts) || s.lineStarts[h+1] > end {
+			// Same line: no search needed.
+			endPos = token.Pos{Offset: end, Line: pos.Line, Col: pos.Col + end - start}
+		} else {
+			endPos = s.Pos(end)
+		}
+	}
+	return Lexeme{Tok: tok, Pos: pos, End: endPos, Lit: lit, Value: lit}
 }
 
 func (s *Scanner) fail(off int, format string, args ...any) Lexeme {
@@ -194,10 +221,36 @@ const (
 	ruleChar
 )
 
-var operators2 = map[string]token.Token{
-	"==": token.EQL, "!=": token.NEQ, "<=": token.LEQ, ">=": token.GEQ,
-	"&&": token.LAND, "||": token.LOR, "->": token.IMPL, "//": token.UPDATE,
-	"++": token.CONCAT, "|>": token.PIPE_R, "<|": token.PIPE_L,
+// operator2 returns the two-character operator b starts with, or ILLEGAL.
+func operator2(b []byte) token.Token {
+	if len(b) < 2 {
+		return token.ILLEGAL
+	}
+	switch string(b[:2]) {
+	case "==":
+		return token.EQL
+	case "!=":
+		return token.NEQ
+	case "<=":
+		return token.LEQ
+	case ">=":
+		return token.GEQ
+	case "&&":
+		return token.LAND
+	case "||":
+		return token.LOR
+	case "->":
+		return token.IMPL
+	case "//":
+		return token.UPDATE
+	case "++":
+		return token.CONCAT
+	case "|>":
+		return token.PIPE_R
+	case "<|":
+		return token.PIPE_L
+	}
+	return token.ILLEGAL
 }
 
 var operators1 = map[byte]token.Token{
@@ -224,33 +277,51 @@ func (s *Scanner) scanDefault() Lexeme {
 	if len(rest) >= 3 && string(rest[:3]) == "..." {
 		consider(3, ruleOperator)
 		opTok = token.ELLIPSIS
-	} else if len(rest) >= 2 {
-		if t, ok := operators2[string(rest[:2])]; ok {
-			consider(2, ruleOperator)
-			opTok = t
+	} else if t := operator2(rest); t != token.ILLEGAL {
+		consider(2, ruleOperator)
+		opTok = t
+	}
+	// Only try the expressions that can start with this byte.
+	c := rest[0]
+	if isLetter(c) || c == '_' {
+		consider(matchIdent(rest), ruleIdent)
+	}
+	if isDigit(c) {
+		consider(matchInt(rest), ruleInt)
+	}
+	if isDigit(c) || c == '.' {
+		consider(matchFloat(rest), ruleFloat)
+	}
+	switch c {
+	case '$':
+		if hasPrefix(rest, "${") {
+			consider(2, ruleDollarCurly)
 		}
-	}
-	consider(matchIdent(rest), ruleIdent)
-	consider(matchInt(rest), ruleInt)
-	consider(matchFloat(rest), ruleFloat)
-	if hasPrefix(rest, "${") {
-		consider(2, ruleDollarCurly)
-	}
-	switch rest[0] {
 	case '}':
 		consider(1, ruleRBrace)
 	case '{':
 		consider(1, ruleLBrace)
 	case '"':
 		consider(1, ruleString)
+	case '\'':
+		if hasPrefix(rest, "''") {
+			consider(2, ruleIndString)
+		}
+	case '<':
+		consider(matchSearchPath(rest), ruleSearchPath)
 	}
-	if hasPrefix(rest, "''") {
-		consider(2, ruleIndString)
+	// A path needs a '/' after its leading path characters, a URI a ':'
+	// after its scheme; most identifiers have neither, so look first.
+	lead := countWhile(rest, isPathChar)
+	if lead < len(rest) && (rest[lead] == '/' || rest[lead] == ':') || c == '~' {
+		if isPathChar(c) || c == '/' || c == '~' {
+			consider(matchPathSegDollar(rest), rulePathSegDollar)
+			consider(matchPath(rest), rulePath)
+		}
+		if isLetter(c) {
+			consider(matchURI(rest), ruleURI)
+		}
 	}
-	consider(matchPathSegDollar(rest), rulePathSegDollar)
-	consider(matchPath(rest), rulePath)
-	consider(matchSearchPath(rest), ruleSearchPath)
-	consider(matchURI(rest), ruleURI)
 	consider(1, ruleChar)
 
 	end := start + best
@@ -419,7 +490,7 @@ loop:
 	}
 	s.off = i
 	lx := s.lexeme(token.STRING_TEXT, start, i)
-	lx.Value = unescape(src[start:i])
+	lx.Value = unescape(src[start:i], lx.Lit)
 	return lx
 }
 
@@ -442,7 +513,7 @@ func (s *Scanner) scanIndStringPart() Lexeme {
 	case hasPrefix(rest, "''$"):
 		return text(3, "$", false)
 	case hasPrefix(rest, "''\\") && len(rest) >= 4:
-		return text(4, unescape(rest[2:4]), false)
+		return text(4, unescape(rest[2:4], ""), false)
 	case hasPrefix(rest, "''"):
 		s.off = start + 2
 		s.pop()
@@ -455,9 +526,12 @@ func (s *Scanner) scanIndStringPart() Lexeme {
 	n := matchIndText(rest)
 	if n == 0 {
 		// A lone ' before $ or a lone $ before ' or at the end.
-		return text(1, string(rest[:1]), false)
+		return text(1, s.text[start:start+1], false)
 	}
-	return text(n, string(rest[:n]), true)
+	s.off = start + n
+	lx := s.lexeme(token.STRING_TEXT, start, start+n)
+	lx.Indent = true
+	return lx
 }
 
 // matchIndText matches ([^$']|\$[^{']|'[^'$])+ .
@@ -485,8 +559,12 @@ func matchIndText(b []byte) int {
 }
 
 // unescape resolves backslash escapes and normalises CR and CRLF to LF, as
-// Nix's unescapeStr does.
-func unescape(b []byte) string {
+// Nix's unescapeStr does. raw, if not empty, is string(b), returned as is
+// when there is nothing to unescape.
+func unescape(b []byte, raw string) string {
+	if raw != "" && bytes.IndexByte(b, '\\') < 0 && bytes.IndexByte(b, '\r') < 0 {
+		return raw
+	}
 	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); i++ {
 		c := b[i]

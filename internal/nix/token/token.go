@@ -150,8 +150,16 @@ var keywords = map[string]Token{
 
 // Lookup maps an identifier to its keyword token, or IDENT.
 func Lookup(ident string) Token {
-	if tok, ok := keywords[ident]; ok {
-		return tok
+	// Keywords are 2 to 7 bytes long; most identifiers are not, or differ
+	// in the first byte, so this avoids hashing every identifier.
+	if len(ident) < 2 || len(ident) > 7 {
+		return IDENT
+	}
+	switch ident[0] {
+	case 'a', 'e', 'i', 'l', 'o', 'r', 't', 'w':
+		if tok, ok := keywords[ident]; ok {
+			return tok
+		}
 	}
 	return IDENT
 }

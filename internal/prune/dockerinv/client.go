@@ -31,7 +31,9 @@ func Dial(ctx context.Context, host string, callTimeout time.Duration) (*Client,
 	if callTimeout <= 0 {
 		callTimeout = DefaultCallTimeout
 	}
-	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	// client.New negotiates the API version on the first request (the
+	// Ping below); its minimum is API 1.40, so Docker 20.10 (1.41) works.
+	opts := []client.Opt{client.FromEnv}
 	if host != "" {
 		opts = append(opts, client.WithHost(host))
 	}

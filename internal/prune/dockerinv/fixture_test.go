@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/driftcheck/driftcheck/internal/prune"
@@ -47,6 +48,26 @@ func requireDaemon(t *testing.T) *dockerinv.Client {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// DisposableLabel marks a daemon the tests may prune (scripts/ensure-dockerd
+// starts its daemon with it).
+const disposableLabel = "driftcheck.disposable=true"
+
+// requireDisposable stops a test that prunes the shared daemon unless that
+// daemon is disposable: in CI, started by scripts/ensure-dockerd (label), or
+// DRIFTCHECK_DOCKER_DISPOSABLE=1. A developer's own daemon is never pruned
+// by a test run.
+func requireDisposable(t *testing.T) {
+	t.Helper()
+	requireDaemon(t)
+	if testreq.InCI() || os.Getenv("DRIFTCHECK_DOCKER_DISPOSABLE") == "1" {
+		return
+	}
+	labels := docker(t, defaultHost, "info", "--format", "{{json .Labels}}")
+	if !strings.Contains(labels, disposableLabel) {
+		testreq.Missing(t, "the daemon on %s is not marked disposable and this test prunes it: start it with scripts/ensure-dockerd (label %s) or set DRIFTCHECK_DOCKER_DISPOSABLE=1", defaultHost, disposableLabel)
+	}
 }
 
 // requireSwarm makes the daemon a single-node swarm manager.
@@ -153,7 +174,10 @@ func buildImage(t testing.TB, host, label string, extra int, tags ...string) str
 	for _, tag := range tags {
 		args = append(args, "-t", tag)
 	}
-	return strings.TrimSpace(docker(t, host, append(args, dir)...))
+	id := strings.TrimSpace(docker(t, host, append(args, dir)...))
+	// Tests leave no images behind (errors: already pruned, daemon gone).
+	t.Cleanup(func() { dockerErr(host, "rmi", "-f", id) })
+	return id
 }
 
 // buildCacheRecords runs a BuildKit build (through the API: no buildx on
@@ -169,7 +193,7 @@ func buildCacheRecords(t testing.TB, host, content string) {
 		tw.Write([]byte(body))
 	}
 	tw.Close()
-	api, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
+	api, err := client.New(client.WithHost(host))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,14 +387,15 @@ func mustBusy() *regexp.Regexp { return regexp.MustCompile(prune.DefaultBusyPatt
 // daemon is a private dockerd on its own socket and data root, for tests
 // that kill the daemon or need a data root on a small filesystem.
 type daemon struct {
-	host    string
-	args    []string
-	logPath string
-	cmd     *exec.Cmd
-	groups  []int // process groups of every dockerd started, with their containerd
+	host      string
+	args      []string
+	execRoots []string
+	logPath   string
+	cmd       *exec.Cmd
+	groups    []int // process groups of every dockerd started, with their containerd
 }
 
-func startDaemon(t *testing.T, dataRoot string) *daemon {
+func startDaemon(t testing.TB, dataRoot string) *daemon {
 	t.Helper()
 	testreq.Root(t, "runs a private dockerd")
 	bin := testreq.Command(t, "dockerd", "docker.io")
@@ -383,33 +408,38 @@ func startDaemon(t *testing.T, dataRoot string) *daemon {
 		testreq.Missing(t, "create bridge %s: %v: %s", bridge, err, out)
 	}
 	t.Cleanup(func() { exec.Command(ipCmd, "link", "del", bridge).Run() })
-	execRoot := "/run/" + u // short: containerd sockets live here
 	d := &daemon{
 		host:    "unix:///run/" + u + ".sock",
 		logPath: filepath.Join(t.TempDir(), "dockerd.log"),
-		args: []string{"--data-root", dataRoot, "--exec-root", execRoot, "--pidfile", "/run/" + u + ".pid",
+		args: []string{"--data-root", dataRoot, "--pidfile", "/run/" + u + ".pid",
 			"-H", "unix:///run/" + u + ".sock", "--bridge", bridge, "--iptables=false", "--ip-masq=false", "--ip-forward=false"},
 	}
 	d.start(t, bin)
 	t.Cleanup(func() {
 		d.stop()
 		unmountUnder(dataRoot)
-		unmountUnder(execRoot)
-		os.RemoveAll(execRoot)
+		for _, dir := range d.execRoots {
+			unmountUnder(dir)
+			os.RemoveAll(dir)
+		}
 		os.Remove("/run/" + u + ".sock")
 		os.Remove("/run/" + u + ".pid")
 	})
 	return d
 }
 
-func (d *daemon) start(t *testing.T, bin string) {
+func (d *daemon) start(t testing.TB, bin string) {
 	t.Helper()
 	logf, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	d.cmd = exec.Command(bin, d.args...)
+	// A fresh exec root per start: a crashed daemon's containerd state
+	// there would stall the restart. Short: containerd's sockets live in it.
+	execRoot := "/run/" + uniq(t)
+	d.execRoots = append(d.execRoots, execRoot)
+	d.cmd = exec.Command(bin, append([]string{"--exec-root", execRoot}, d.args...)...)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its containerd too, for stop
 	if err := d.cmd.Start(); err != nil {
@@ -485,3 +515,7 @@ func lastLines(s string, n int) string {
 func testreqDockerd(t *testing.T) string { return testreq.Command(t, "dockerd", "docker.io") }
 
 func dockerinvMeasure(path string) (prune.Disk, error) { return dockerinv.MeasureDisk(path) }
+
+func containerConfig(image string) *container.Config {
+	return &container.Config{Image: image, Cmd: []string{"/app"}}
+}

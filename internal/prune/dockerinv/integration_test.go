@@ -31,7 +31,7 @@ func TestNegotiatesDownToTheDaemon(t *testing.T) {
 // Everything the policy protects survives a real run with --until 0s;
 // everything eligible goes; the dry run lists exactly what the run deletes.
 func TestPruneKeepsProtectedDeletesEligible(t *testing.T) {
-	requireDaemon(t)
+	requireDisposable(t)
 	requireSwarm(t)
 	reg := registry(t)
 	u := uniq(t)
@@ -42,6 +42,7 @@ func TestPruneKeepsProtectedDeletesEligible(t *testing.T) {
 	tagged := u + "/tagged:1"
 	taggedID := buildImage(t, h, u+"-tagged", 0, tagged)
 	exited := strings.TrimSpace(docker(t, h, "create", "--network", "none", "--name", u+"-exited", tagged))
+	t.Cleanup(func() { dockerErr(h, "rm", "-f", exited) })
 	docker(t, h, "start", "-a", exited)
 	buildCacheRecords(t, h, u)
 
@@ -95,6 +96,13 @@ func TestPruneKeepsProtectedDeletesEligible(t *testing.T) {
 	}
 	if countKind(real, prune.KindBuildCache, prune.ResultDeleted) == 0 {
 		t.Errorf("no build cache record deleted; actions %+v", real.Actions)
+	}
+	sharedKept := false
+	for _, p := range real.Protected {
+		sharedKept = sharedKept || (p.Kind == prune.KindBuildCache && strings.Contains(p.Reason, "shared"))
+	}
+	if !sharedKept {
+		t.Errorf("the BuildKit build's shared cache record is not among the protected: %+v", real.Protected)
 	}
 
 	for name, obj := range map[string][2]string{
@@ -174,7 +182,7 @@ func protectedReasons(r *prune.Report) map[string]string {
 // Each gate, closed on its own, stops the run before anything is deleted;
 // with all open, the same objects go (so the fixture was eligible).
 func TestEachGateBlocksOnItsOwn(t *testing.T) {
-	requireDaemon(t)
+	requireDisposable(t)
 	requireSwarm(t)
 	h := defaultHost
 	u := uniq(t)
@@ -182,6 +190,7 @@ func TestEachGateBlocksOnItsOwn(t *testing.T) {
 	tagged := u + "/gate:1"
 	buildImage(t, h, u+"-gate-tagged", 0, tagged)
 	exited := strings.TrimSpace(docker(t, h, "create", "--network", "none", "--name", u+"-gate-exited", tagged))
+	t.Cleanup(func() { dockerErr(h, "rm", "-f", exited) })
 	docker(t, h, "start", "-a", exited)
 	survives := func(t *testing.T) {
 		t.Helper()
@@ -284,7 +293,7 @@ func TestDriftGateContactsNothing(t *testing.T) {
 // Two prunes at once: the second, started while the first is between
 // gates and deletions, skips on the prune's own lock; the first completes.
 func TestTwoPrunesNeverOverlap(t *testing.T) {
-	requireDaemon(t)
+	requireDisposable(t)
 	requireSwarm(t)
 	h := defaultHost
 	u := uniq(t)
@@ -411,4 +420,111 @@ func gate(r *prune.Report, name string) prune.Gate {
 		}
 	}
 	return prune.Gate{Name: name, Reason: "not evaluated"}
+}
+
+// A gate that closes between two steps stops the run there: a CI stack
+// appears after the containers went; the image stays, reported skipped.
+func TestGateClosingMidRunStops(t *testing.T) {
+	requireDisposable(t)
+	requireSwarm(t)
+	h := defaultHost
+	u := uniq(t)
+	dangling := buildImage(t, h, u+"-mid", 0)
+	tagged := u + "/mid:1"
+	buildImage(t, h, u+"-mid-tagged", 0, tagged)
+	exited := strings.TrimSpace(docker(t, h, "create", "--network", "none", "--name", u+"-mid-exited", tagged))
+	t.Cleanup(func() { dockerErr(h, "rm", "-f", exited) })
+	docker(t, h, "start", "-a", exited)
+	t.Cleanup(func() { dockerErr(h, "network", "rm", u+"-mid-busy") })
+
+	opts := options(t, h)
+	opts.BeforeStep = func(step string) {
+		if step == prune.StepImages {
+			docker(t, h, "network", "create", "--label", prune.LabelStackNamespace+"=zz9-abc123_ci_"+u, u+"-mid-busy")
+		}
+	}
+	r := run(t, opts)
+	if !byResult(r, prune.ResultDeleted)[exited] || !byResult(r, prune.ResultSkipped)[dangling] {
+		t.Fatalf("want the container deleted and the image skipped; actions %+v", r.Actions)
+	}
+	if !exists(h, "image", dangling) {
+		t.Fatal("the image went although the CI gate closed before the image step")
+	}
+	last := r.Rechecks[len(r.Rechecks)-1]
+	if last.Before != prune.StepImages || !strings.Contains(r.Reason, prune.GateBusy) {
+		t.Fatalf("rechecks %+v, reason %q: want the image step stopped by %s", r.Rechecks, r.Reason, prune.GateBusy)
+	}
+	if r.Outcome != prune.OutcomePruned || r.ExitCode() != 0 {
+		t.Fatalf("outcome %s exit %d: a gate that stops a run midway is a normal stop", r.Outcome, r.ExitCode())
+	}
+}
+
+// The image clock: a run without pressure still records when it first saw
+// an image unused; a run under pressure an hour later may then delete it
+// with --until 1h, and a run before that hour may not.
+func TestImageClockRunsWithoutPressure(t *testing.T) {
+	requireDisposable(t)
+	requireSwarm(t)
+	h := defaultHost
+	dangling := buildImage(t, h, uniq(t)+"-clock", 0)
+	start := time.Now()
+	opts := options(t, h)
+	opts.Policy.Until = time.Hour
+	pressured := opts.DiskPath
+	opts.DiskPath = tmpfsDisk(t, 4, 0)
+	opts.Now = func() time.Time { return start }
+	if r := run(t, opts); r.Outcome != prune.OutcomeSkipped {
+		t.Fatalf("no pressure: outcome %s, want skipped", r.Outcome)
+	}
+	st, err := prune.LoadState(opts.StateDir)
+	if err != nil || !st.FirstSeenUnused[dangling].Equal(start) {
+		t.Fatalf("state %v (err %v): want %s first seen unused at %s", st.FirstSeenUnused, err, dangling, start)
+	}
+
+	opts.DiskPath = pressured
+	opts.DryRun = true
+	opts.Now = func() time.Time { return start.Add(59 * time.Minute) }
+	if r := run(t, opts); byResult(r, prune.ResultPlanned)[dangling] {
+		t.Fatal("planned after 59 minutes with --until 1h")
+	}
+	opts.Now = func() time.Time { return start.Add(61 * time.Minute) }
+	if r := run(t, opts); !byResult(r, prune.ResultPlanned)[dangling] {
+		t.Fatalf("not planned after 61 minutes with --until 1h: %+v", r.Protected)
+	}
+}
+
+// An image that comes back into use between plan and deletion makes the
+// daemon answer 409; that is a skip with the daemon's reason, not a
+// failure, and the image stays.
+func TestConflictIsASkip(t *testing.T) {
+	requireDisposable(t)
+	requireSwarm(t)
+	h := defaultHost
+	u := uniq(t)
+	dangling := buildImage(t, h, u+"-conflict", 0)
+	opts := options(t, h)
+	opts.BeforeStep = func(step string) {
+		if step == prune.StepImages {
+			user := strings.TrimSpace(docker(t, h, "create", "--network", "none", "--name", u+"-late-user", dangling))
+			t.Cleanup(func() { dockerErr(h, "rm", "-f", user) })
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r, err := prune.Run(ctx, opts)
+	if err != nil {
+		t.Fatalf("a 409 must not fail the run: %v", err)
+	}
+	var got prune.Action
+	for _, a := range r.Actions {
+		if a.ID == dangling {
+			got = a
+		}
+	}
+	if got.Result != prune.ResultSkipped || !strings.Contains(got.Reason, "conflict") {
+		t.Fatalf("action for the image: %+v, want skipped on a conflict", got)
+	}
+	if !exists(h, "image", dangling) {
+		t.Fatal("the image in use was deleted")
+	}
 }

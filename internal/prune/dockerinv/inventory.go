@@ -2,8 +2,10 @@ package dockerinv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -16,32 +18,39 @@ import (
 	"github.com/driftcheck/driftcheck/internal/prune"
 )
 
-// Inventory gathers everything the plan and the gates look at. Swarm
-// services and tasks are only listed on a manager (workers cannot).
+// Inventory gathers everything the plan and the gates look at. The calls
+// are independent and run concurrently: on API < 1.42 GET /system/df
+// computes every section and dominates, so the others hide behind it.
+// Swarm services and tasks are only listed on a manager (workers cannot).
 func (c *Client) Inventory(ctx context.Context) (*prune.Inventory, error) {
 	inv := &prune.Inventory{APIVersion: c.APIVersion()}
 	if err := c.info(ctx, inv); err != nil {
 		return nil, err
 	}
-	var err error
-	if inv.Containers, err = c.containers(ctx); err != nil {
-		return nil, err
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	gather := func(f func() error) {
+		wg.Go(func() {
+			if err := f(); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
 	}
-	if inv.Images, err = c.images(ctx); err != nil {
-		return nil, err
-	}
-	if inv.Networks, err = c.networks(ctx); err != nil {
-		return nil, err
-	}
+	gather(func() (err error) { inv.Containers, err = c.containers(ctx); return err })
+	gather(func() (err error) { inv.Images, err = c.images(ctx); return err })
+	gather(func() (err error) { inv.Networks, err = c.networks(ctx); return err })
+	gather(func() (err error) { inv.BuildCache, err = c.buildCache(ctx); return err })
 	if inv.SwarmManager {
-		if inv.Services, err = c.services(ctx); err != nil {
-			return nil, err
-		}
-		if inv.Tasks, err = c.tasks(ctx); err != nil {
-			return nil, err
-		}
+		gather(func() (err error) { inv.Services, err = c.services(ctx); return err })
+		gather(func() (err error) { inv.Tasks, err = c.tasks(ctx); return err })
 	}
-	if inv.BuildCache, err = c.buildCache(ctx); err != nil {
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return inv, nil

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/driftcheck/driftcheck/internal/prune"
+	"github.com/driftcheck/driftcheck/internal/testreq"
+)
+
+func runPruneCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code = run(ctx, append([]string{"prune"}, args...), streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func TestPruneBadFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"threshold", []string{"--threshold", "120"}, "--threshold"},
+		{"format", []string{"--format", "xml"}, "--format"},
+		{"busy pattern", []string{"--busy-pattern", "("}, "--busy-pattern"},
+		{"until", []string{"--until", "-1h"}, "--until"},
+		{"unknown flag", []string{"--all"}, "unknown flag"},
+		{"argument", []string{"volumes"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runPruneCLI(t, append(tt.args, "--state-dir", t.TempDir())...)
+			if code != exitCannotRun || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 and one line naming %q", code, stderr, tt.want)
+			}
+		})
+	}
+}
+
+// countingSocket accepts and counts connections on a unix socket.
+func countingSocket(t *testing.T) (string, *atomic.Int64) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	n := new(atomic.Int64)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			c.Close()
+		}
+	}()
+	return "unix://" + path, n
+}
+
+// When the drift check cannot vouch for the host (here: --repo is not a
+// repository), the prune stops before it builds a Docker client.
+func TestPruneDriftGateFirst(t *testing.T) {
+	host, conns := countingSocket(t)
+	code, stdout, stderr := runPruneCLI(t, "--repo", t.TempDir(), "--docker-host", host, "--state-dir", t.TempDir(), "--threshold", "0")
+	if code == exitOK || code == exitPressure {
+		t.Fatalf("exit %d with a drift gate that cannot pass; stdout %s", code, stdout)
+	}
+	if !strings.Contains(stdout, "drift") || !strings.Contains(stdout, "CLOSED") {
+		t.Fatalf("report does not show the closed drift gate:\n%s\nstderr %s", stdout, stderr)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := conns.Load(); n != 0 {
+		t.Fatalf("%d connections to the Docker socket with the drift gate closed", n)
+	}
+}
+
+func TestPruneDaemonUnreachable(t *testing.T) {
+	code, stdout, stderr := runPruneCLI(t, "--no-drift-gate", "--docker-host", "unix://"+filepath.Join(t.TempDir(), "none.sock"),
+		"--state-dir", t.TempDir())
+	if code != exitCannotRun || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "docker daemon") {
+		t.Fatalf("exit %d, stderr %q; want exit 2 with one line about the daemon", code, stderr)
+	}
+	if !strings.Contains(stdout, "WARNING") {
+		t.Fatalf("--no-drift-gate must warn loudly:\n%s", stdout)
+	}
+}
+
+// Against the real daemon: JSON report, metrics file, exit 0 on "no
+// pressure" (threshold 100 % on an almost empty test filesystem).
+func TestPruneJSONAndMetrics(t *testing.T) {
+	testreq.Command(t, "dockerd", "docker.io")
+	if _, err := os.Stat("/var/run/docker.sock"); err != nil {
+		testreq.Missing(t, "no Docker daemon socket (run scripts/ensure-dockerd): %v", err)
+	}
+	metrics := filepath.Join(t.TempDir(), "prune.prom")
+	code, stdout, stderr := runPruneCLI(t, "--no-drift-gate", "--format", "json", "--dry-run", "--threshold", "100",
+		"--test-disk-path", t.TempDir(), "--state-dir", t.TempDir(), "--metrics-file", metrics)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %s, stdout %s", code, stderr, stdout)
+	}
+	var rep prune.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout)
+	}
+	if rep.Schema != prune.ReportSchema || rep.Outcome != prune.OutcomeSkipped || !rep.DryRun || rep.APIVersion == "" || len(rep.Warnings) == 0 {
+		t.Fatalf("report %+v: want schema, skipped (no pressure), dry run, API version, drift-gate warning", rep)
+	}
+	data, err := os.ReadFile(metrics)
+	if err != nil || !strings.Contains(string(data), `driftcheck_prune_outcome{outcome="skipped"} 1`) {
+		t.Fatalf("metrics file: %v\n%s", err, data)
+	}
+}

@@ -1,1 +1,0 @@
-{ lib, ... }: { systemd.services.foo.enable = true; }
