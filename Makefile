@@ -30,7 +30,13 @@ lint:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./internal/nix/parser -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/declared -run '^$$' -fuzz FuzzExtract -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/gitrev -run '^$$' -fuzz FuzzGlobs -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/termsafe -run '^$$' -fuzz FuzzStringHasNoControl -fuzztime $(FUZZTIME)
+
+## demo: replay the docker-prune / ci-docker-prune incident (scripts/demo --install to apt-get what is missing).
+demo:
+	scripts/demo
 
 clean:
 	rm -rf bin

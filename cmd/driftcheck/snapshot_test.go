@@ -130,7 +130,7 @@ func TestSnapshotCommandCannotRun(t *testing.T) {
 		{"bad glob", []string{"--scope", "[", "--bus-address", noBus}, `--scope "["`},
 		{"unknown flag", []string{"--nope"}, "unknown flag"},
 		{"not a repository", []string{"--repo", t.TempDir(), "--bus-address", noBus}, "repository"},
-		{"escape in unit name is not printed raw", []string{"--unit", "x\x1b[2J.service"}, `--unit "x\\x1b[2J.service"`},
+		{"escape in unit name is not printed raw", []string{"--unit", "x\x1b[2J.service"}, `--unit "x\x1b[2J.service"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,7 +13,18 @@ import (
 // String returns s unchanged when it holds only printable text, and
 // otherwise a copy with every control character and invalid byte escaped.
 func String(s string) string {
-	if isClean(s) {
+	return escape(s, true)
+}
+
+// Message is String for whole messages whose untrusted parts were already
+// quoted with %q: it leaves backslashes alone, so "\x1b" from the quoting
+// is not escaped a second time. Backslashes cannot drive a terminal.
+func Message(s string) string {
+	return escape(s, false)
+}
+
+func escape(s string, backslash bool) string {
+	if isClean(s, backslash) {
 		return s
 	}
 	var b strings.Builder
@@ -23,7 +34,7 @@ func String(s string) string {
 		case r == utf8.RuneError && size == 1:
 			b.WriteString(`\x`)
 			b.WriteString(strconv.FormatUint(uint64(s[i])|0x100, 16)[1:])
-		case r == '\\':
+		case r == '\\' && backslash:
 			b.WriteString(`\\`)
 		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || isBidi(r):
 			q := strconv.QuoteRuneToASCII(r)
@@ -36,9 +47,9 @@ func String(s string) string {
 	return b.String()
 }
 
-func isClean(s string) bool {
+func isClean(s string, backslash bool) bool {
 	for _, r := range s {
-		if r == utf8.RuneError || r == '\\' || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || isBidi(r) {
+		if r == utf8.RuneError || (r == '\\' && backslash) || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || isBidi(r) {
 			return false
 		}
 	}
