@@ -392,6 +392,7 @@ type daemon struct {
 	execRoots []string
 	logPath   string
 	cmd       *exec.Cmd
+	exited    chan struct{} // closed once cmd has been waited for
 	groups    []int // process groups of every dockerd started, with their containerd
 }
 
@@ -428,11 +429,31 @@ func startDaemon(t testing.TB, dataRoot string) *daemon {
 	return d
 }
 
+// start runs dockerd and waits until it answers. On a loaded machine its
+// containerd can miss dockerd's start timeout (seen in CI right after a
+// kill); dockerd then exits, and one more attempt is made, as a service
+// manager's Restart= would.
 func (d *daemon) start(t testing.TB, bin string) {
+	t.Helper()
+	const attempts = 3
+	for i := 1; ; i++ {
+		err := d.tryStart(t, bin)
+		if err == nil {
+			return
+		}
+		if i == attempts {
+			t.Fatal(err)
+		}
+		t.Logf("attempt %d: %v; retrying", i, err)
+		d.stop()
+	}
+}
+
+func (d *daemon) tryStart(t testing.TB, bin string) error {
 	t.Helper()
 	logf, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer logf.Close()
 	// A fresh exec root per start: a crashed daemon's containerd state
@@ -443,18 +464,26 @@ func (d *daemon) start(t testing.TB, bin string) {
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its containerd too, for stop
 	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	d.groups = append(d.groups, d.cmd.Process.Pid)
-	deadline := time.Now().Add(30 * time.Second)
+	exited := make(chan struct{})
+	d.exited = exited
+	go func() { d.cmd.Wait(); close(exited) }() //nolint:errcheck // only the exit matters
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if _, err := dockerErr(d.host, "info", "--format", "{{.ID}}"); err == nil {
-			return
+			return nil
 		}
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(d.logPath)
+			return fmt.Errorf("private dockerd exited before answering: %s", lastLines(string(log), 10))
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 	log, _ := os.ReadFile(d.logPath)
-	t.Fatalf("private dockerd did not answer: %s", lastLines(string(log), 10))
+	return fmt.Errorf("private dockerd did not answer within a minute: %s", lastLines(string(log), 10))
 }
 
 // kill ends dockerd abruptly (SIGKILL), as a crash would; its containerd
@@ -462,7 +491,7 @@ func (d *daemon) start(t testing.TB, bin string) {
 func (d *daemon) kill() {
 	if d.cmd != nil && d.cmd.Process != nil {
 		d.cmd.Process.Kill()
-		d.cmd.Wait()
+		<-d.exited
 	}
 }
 
@@ -471,16 +500,25 @@ func (d *daemon) stop() {
 		syscall.Kill(-pgid, syscall.SIGTERM)
 	}
 	if d.cmd != nil && d.cmd.Process != nil {
-		done := make(chan struct{})
-		go func() { d.cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-d.exited:
 		case <-time.After(15 * time.Second):
 		}
 	}
-	time.Sleep(500 * time.Millisecond) // let containerd shut down before the data root goes
+	// Let containerd shut down cleanly, then make sure every process of
+	// every group is gone: a containerd left behind holds the metadata
+	// database's lock, and the next start would time out on it.
+	deadline := time.Now().Add(10 * time.Second)
 	for _, pgid := range d.groups {
+		for syscall.Kill(-pgid, 0) == nil && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
 		syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	for _, pgid := range d.groups {
+		for syscall.Kill(-pgid, 0) == nil && time.Now().Before(deadline.Add(5*time.Second)) {
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 }
 
