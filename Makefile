@@ -1,4 +1,5 @@
 # driftcheck — build, test, benchmark, lint.
+export PATH := /usr/local/go/bin:$(PATH)
 GO        ?= go
 BIN       ?= bin/driftcheck
 PKGS      ?= ./...
@@ -14,8 +15,10 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/driftcheck
 
-## test: the whole test suite — the command .ci/run runs.
+## test: the whole test suite — the command .ci/run runs. scripts/test-prereqs
+## says what is missing and the one command that installs it.
 test:
+	@scripts/test-prereqs
 	$(GO) test $(TEST_FLAGS) $(PKGS)
 
 ## bench: benchmarks against their named baselines (nix-instantiate, systemctl, docker CLI).
