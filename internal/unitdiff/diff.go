@@ -649,11 +649,16 @@ func (c *comparison) undeclared(lu live.Unit) Finding {
 func (c *comparison) unread() []Finding {
 	var out []Finding
 	for _, u := range c.in.Declared.Unresolved {
-		out = append(out, Finding{
-			Kind: KindUnresolved, DeclaredAt: fileLine(u.File, u.Line), Severity: SeverityIncomplete,
+		f := Finding{
+			Kind: KindUnresolved, Unit: u.Unit, DeclaredAt: fileLine(u.File, u.Line), Severity: SeverityIncomplete,
 			Detail: "declaration not resolved statically: " + u.Reason,
 			Fix:    "write the unit name literally, or check the units it declares by hand",
-		})
+		}
+		if u.Unit != "" {
+			// The unit is known and compared; only some property is not.
+			f.Fix = "write the property literally, or compare it by hand (systemctl show " + u.Unit + ")"
+		}
+		out = append(out, f)
 	}
 	for _, e := range c.in.Declared.Errors {
 		out = append(out, Finding{

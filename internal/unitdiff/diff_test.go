@@ -355,14 +355,18 @@ func TestCompare(t *testing.T) {
 			name: "unresolved, parse errors and live read errors are incomplete",
 			in: Input{
 				Declared: declared.Result{
-					Unresolved: []declared.Unresolved{{File: "j.nix", Line: 4, Reason: `computed unit name "job-${n}"`}},
-					Errors:     []declared.ParseError{{File: "broken.nix", Line: 2, Col: 5, Message: "unexpected '}'"}},
+					Unresolved: []declared.Unresolved{
+						{File: "j.nix", Line: 4, Reason: `computed unit name "job-${n}"`},
+						{File: "k.nix", Line: 7, Reason: "OnCalendar is not a constant", Unit: "k.timer"},
+					},
+					Errors: []declared.ParseError{{File: "broken.nix", Line: 2, Col: 5, Message: "unexpected '}'"}},
 				},
 				Live: live.Snapshot{Errors: []live.ReadError{{Unit: "x.service", Message: "timeout"}}},
 			},
 			want: []brief{
 				{KindUnresolved, "", "", "broken.nix:2", SeverityIncomplete},
 				{KindUnresolved, "", "", "j.nix:4", SeverityIncomplete},
+				{KindUnresolved, "k.timer", "", "k.nix:7", SeverityIncomplete},
 				{KindUnresolved, "x.service", "", "", SeverityIncomplete},
 			},
 		},
