@@ -52,7 +52,7 @@ func (r *Report) WriteText(w io.Writer, style TextStyle) error {
 			ew.printf("  %s  %s\n", placeLabel(f.Kind), termsafe.String(f.DeclaredAt))
 		}
 		if f.Host != (unitdiff.HostState{}) {
-			ew.printf("  host         %s\n", termsafe.String(hostLine(f.Host)))
+			ew.printf("  host         %s\n", termsafe.String(f.Host.String()))
 		}
 		ew.printf("  detail       %s\n", termsafe.String(f.Detail))
 		ew.printf("  fix          %s\n", termsafe.String(f.Fix))
@@ -115,21 +115,6 @@ func placeLabel(k unitdiff.Kind) string {
 		return "file       "
 	}
 	return "declared at"
-}
-
-func hostLine(h unitdiff.HostState) string {
-	parts := []string{"load " + dash(h.Load), "active " + dash(h.Active)}
-	if h.FileState != "" {
-		parts = append(parts, "file "+h.FileState)
-	}
-	return strings.Join(parts, ", ")
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func plural(n int, word string) string {

@@ -234,13 +234,7 @@ func hostState(u live.Unit) HostState {
 	return HostState{Load: u.LoadState, Active: u.ActiveState, FileState: u.UnitFileState}
 }
 
-func describeHost(u live.Unit) string {
-	parts := []string{"load " + orDash(u.LoadState), "active " + orDash(u.ActiveState)}
-	if u.UnitFileState != "" {
-		parts = append(parts, "file "+u.UnitFileState)
-	}
-	return strings.Join(parts, ", ")
-}
+func describeHost(u live.Unit) string { return hostState(u).String() }
 
 func orDash(s string) string {
 	if s == "" {

@@ -4,6 +4,8 @@
 // hygiene checks) and unitdiff only reasons about them.
 package unitdiff
 
+import "strings"
+
 // Kind names what a finding is about. The set is closed; docs/findings.md
 // describes each kind with an example and its fix.
 type Kind string
@@ -47,6 +49,17 @@ type HostState struct {
 	Load      string `json:"load"`
 	Active    string `json:"active"`
 	FileState string `json:"file_state"`
+}
+
+// String is the one-line form findings print: "load loaded, active
+// inactive, file linked"; an unknown state is "-", an unknown file state is
+// left out.
+func (h HostState) String() string {
+	parts := []string{"load " + orDash(h.Load), "active " + orDash(h.Active)}
+	if h.FileState != "" {
+		parts = append(parts, "file "+h.FileState)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Finding is one difference between the revision and the host.
