@@ -393,7 +393,7 @@ type daemon struct {
 	logPath   string
 	cmd       *exec.Cmd
 	exited    chan struct{} // closed once cmd has been waited for
-	groups    []int // process groups of every dockerd started, with their containerd
+	groups    []int         // process groups of every dockerd started, with their containerd
 }
 
 func startDaemon(t testing.TB, dataRoot string) *daemon {
