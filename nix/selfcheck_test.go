@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,8 @@ import (
 // --modules 'nix/**/*.nix'` runs) on this repository's own Nix files,
 // committed into a scratch repository so the test sees the work tree's
 // version: the module must declare exactly its prune service and timer,
-// conditionally (services.driftcheck.prune.enable), and nothing unresolved.
+// conditionally (services.driftcheck.prune.enable), named after the default
+// of services.driftcheck.prune.unitName, and nothing unresolved.
 func TestSelfCheck(t *testing.T) {
 	root := repoRoot(t)
 	repo := gittest.New(t)
@@ -60,6 +62,10 @@ func TestSelfCheck(t *testing.T) {
 		}
 		if u.File != "nix/modules/driftcheck.nix" {
 			t.Errorf("%s declared in %s", u.Name, u.File)
+		}
+		// The name is the option's default: a host may set another.
+		if want := "name from option default services.driftcheck.prune.unitName"; !slices.Contains(u.Notes, want) {
+			t.Errorf("%s notes %q, want %q", u.Name, u.Notes, want)
 		}
 	}
 	if want := []string{"ci-docker-prune.service", "ci-docker-prune.timer"}; strings.Join(got, " ") != strings.Join(want, " ") {

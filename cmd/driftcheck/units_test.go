@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -58,6 +59,7 @@ type unitsJSON struct {
 		Conditional bool           `json:"conditional"`
 		ImpliedBy   *string        `json:"implied_by"`
 		Properties  map[string]any `json:"properties"`
+		Notes       []string       `json:"notes"`
 	} `json:"units"`
 	Unresolved []struct {
 		File   string `json:"file"`
@@ -94,6 +96,32 @@ func decodeUnits(t *testing.T, stdout string) unitsJSON {
 		t.Errorf("schema = %q", got.Schema)
 	}
 	return got
+}
+
+// A unit named from an option's default carries a note in both formats:
+// a host may set the option outside the repository.
+func TestUnitsOptionDefaultNote(t *testing.T) {
+	g := gittest.New(t)
+	g.Commit("option", map[string]string{"nix/modules/app.nix": `{ config, lib, ... }:
+let cfg = config.services.app; in
+{
+  options.services.app.unitName = lib.mkOption { type = lib.types.str; default = "app-worker"; };
+  config.systemd.services.${cfg.unitName} = { description = "worker"; };
+}
+`})
+	code, stdout, stderr := runUnitsCLI(t, "units", "--repo", g.Dir, "--format", "json")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, stdout)
+	}
+	got := decodeUnits(t, stdout)
+	const note = "name from option default services.app.unitName"
+	if len(got.Units) != 1 || got.Units[0].Name != "app-worker.service" || !slices.Contains(got.Units[0].Notes, note) {
+		t.Fatalf("units = %+v, want app-worker.service with note %q", got.Units, note)
+	}
+	code, stdout, _ = runUnitsCLI(t, "units", "--repo", g.Dir)
+	if code != 0 || !strings.Contains(stdout, "app-worker.service: "+note) {
+		t.Errorf("text output (exit %d) lacks the note:\n%s", code, stdout)
+	}
 }
 
 func TestUnitsJSON(t *testing.T) {

@@ -2,6 +2,7 @@ package declared
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/driftcheck/driftcheck/internal/nix/ast"
@@ -18,6 +19,8 @@ var libFuncs = map[string]int{
 	"optional": 2, "optionals": 2, "nameValuePair": 2,
 	"listToAttrs": 1, "mapAttrs'": 2, "mapAttrs": 2, "genAttrs": 2, "concatMapAttrs": 2,
 	"toString": 1, "recursiveUpdate": 2,
+	// Option declarations: read only under options (see optionTable).
+	"mkOption": 1, "mkEnableOption": 1, "mkPackageOption": 3,
 	// Known to compute something the extractor does not follow; named so
 	// that unresolved reasons say which function it was.
 	"foldr": 3, "foldl": 3, "foldl'": 3, "filterAttrs": 2, "mapAttrsToList": 2,
@@ -102,17 +105,16 @@ func (ev *evaluator) boolOfThunk(t *thunk) (bool, bool) {
 	if !t.done && t.expr != nil {
 		return ev.boolOf(t.expr, t.env)
 	}
-	vs := ev.force(t)
-	if len(vs) == 1 && vs[0].kind == kindBool && !vs[0].cond {
-		return vs[0].boolean, true
-	}
-	return false, false
+	return decided(ev.force(t))
 }
 
 // callLib applies a known lib function to exactly its arity of arguments.
 func (ev *evaluator) callLib(call ast.Expr, name string, args []*thunk) []value {
 	switch name {
 	case "mkIf", "optionalAttrs":
+		if ev.lazy {
+			return underAll(ev.force(args[1]), value{when: []*thunk{args[0]}})
+		}
 		b, known := ev.boolOfThunk(args[0])
 		switch {
 		case known && b:
@@ -169,10 +171,16 @@ func (ev *evaluator) callLib(call ast.Expr, name string, args []*thunk) []value 
 	case "recursiveUpdate":
 		return append(ev.force(args[0]), ev.force(args[1])...)
 	case "toString":
-		if s, ok := ev.stringsOf(ev.force(args[0])); ok && len(s) == 1 {
-			return []value{{kind: kindString, str: s[0]}}
+		vs := ev.force(args[0])
+		if len(vs) == 1 && vs[0].kind == kindInt && !vs[0].cond {
+			return []value{{kind: kindString, str: strconv.FormatInt(vs[0].integer, 10), defaults: vs[0].defaults}}
+		}
+		if s, ok := ev.stringsOf(vs); ok && len(s) == 1 {
+			return []value{{kind: kindString, str: s[0], defaults: vs[0].defaults}}
 		}
 		return []value{{kind: kindScalar}}
+	case "mkOption", "mkEnableOption", "mkPackageOption":
+		return []value{ev.optionDecl(call, name, args)}
 	case "listToAttrs":
 		return ev.listToAttrs(call, args[0])
 	case "mapAttrs'", "mapAttrs", "concatMapAttrs":

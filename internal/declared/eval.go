@@ -2,6 +2,7 @@ package declared
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/driftcheck/driftcheck/internal/nix/ast"
@@ -24,20 +25,67 @@ const (
 // applied to known arguments, the module-system wrappers) and turns
 // everything else into unknown values that carry the reason.
 type evaluator struct {
+	*budget
+	// lazy defers mkIf conditions (value.when): set while collecting
+	// option definitions, never while reading units.
+	lazy bool
+	opts *optionTable // nil: config is never read
+}
+
+// budget is the work one file may cost. Evaluators that read options for
+// that file (lazy or not) share it, so option reads are bounded too.
+type budget struct {
 	depth int
 	steps int
+	hit   bool // a limit was reached: results are incomplete
+}
+
+func newEvaluator(opts *optionTable) *evaluator {
+	return &evaluator{budget: &budget{}, opts: opts}
+}
+
+// mode is an evaluator on the same budget, lazy or not.
+func (ev *evaluator) mode(lazy bool) *evaluator {
+	return &evaluator{budget: ev.budget, lazy: lazy, opts: ev.opts}
 }
 
 func (ev *evaluator) force(t *thunk) []value {
 	if !t.done {
 		t.fixed, t.done = ev.eval(t.expr, t.env), true
 	}
+	if !ev.lazy && hasWhen(t.fixed) {
+		// Computed by the lazy evaluator: its deferred conditions are
+		// undecided conditions here.
+		return settle(t.fixed)
+	}
 	return t.fixed
+}
+
+func hasWhen(vs []value) bool {
+	for _, v := range vs {
+		if len(v.when) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// settle turns deferred conditions into undecided ones.
+func settle(vs []value) []value {
+	out := make([]value, len(vs))
+	for i, v := range vs {
+		if len(v.when) > 0 {
+			v.cond, v.vanish, v.when = true, true, nil
+		}
+		out[i] = v
+	}
+	return out
 }
 
 func (ev *evaluator) eval(e ast.Expr, sc *env) []value {
 	ev.steps++
 	if ev.depth >= maxDepth || ev.steps > maxSteps {
+		ev.hit = true
 		return []value{unknown(e, "expression too deep to read statically")}
 	}
 	ev.depth++
@@ -128,7 +176,7 @@ func (ev *evaluator) bind(bindings []ast.Binding, sc *env) *env {
 // the static names are bound in inner first, so that ${…} keys can use them.
 func (ev *evaluator) entries(bindings []ast.Binding, outer, inner *env) []entry {
 	var out []entry
-	var pending []int
+	pending := false
 	for _, b := range bindings {
 		switch b := b.(type) {
 		case *ast.Attr:
@@ -140,8 +188,7 @@ func (ev *evaluator) entries(bindings []ast.Binding, outer, inner *env) []entry 
 			if name, ok := staticName(b.Path[0]); ok {
 				e.key = name
 			} else {
-				e.dynamic = true
-				pending = append(pending, len(out))
+				e.dynamic, pending = true, true
 			}
 			out = append(out, e)
 		case *ast.Inherit:
@@ -168,10 +215,18 @@ func (ev *evaluator) entries(bindings []ast.Binding, outer, inner *env) []entry 
 			}
 		}
 	}
-	for _, i := range pending {
-		out[i].key, out[i].dynamic = ev.attrName(out[i].keyNode, inner)
+	if !pending {
+		return out
 	}
-	return out
+	named := make([]entry, 0, len(out))
+	for _, e := range out {
+		if e.dynamic {
+			named = append(named, ev.named(e, inner)...)
+			continue
+		}
+		named = append(named, e)
+	}
+	return named
 }
 
 // staticName is the name of an attribute-path element written without
@@ -194,21 +249,90 @@ func staticName(n ast.Expr) (string, bool) {
 	return "", false
 }
 
-// attrName resolves one attribute-path element to a constant name.
-func (ev *evaluator) attrName(n ast.Expr, sc *env) (name string, dynamic bool) {
+// maxKeyNames bounds the names one ${…} key may stand for.
+const maxKeyNames = 8
+
+// keyName is one name an attribute-path element can take.
+type keyName struct {
+	name     string
+	cond     bool     // the element may take another name, or none
+	defaults []string // options whose default gave the name
+}
+
+// keyNames resolves one attribute-path element to the constant names it
+// can take: one, or several when it reads an option that has several
+// possible values (a definition under mkIf). When there is none, why
+// names the option read responsible, if any.
+func (ev *evaluator) keyNames(n ast.Expr, sc *env) (names []keyName, why *optWhy) {
+	var vs []value
 	switch n := n.(type) {
 	case *ast.Ident:
-		return n.Name, false
+		return []keyName{{name: n.Name}}, nil
 	case *ast.String:
-		if s, ok := ev.constString(n, sc); ok {
-			return s, false
+		if len(n.Parts) == 1 {
+			if ip, ok := n.Parts[0].(*ast.Interp); ok {
+				vs = ev.eval(ip.X, sc) // "${x}" is x, with all its possible values
+				break
+			}
 		}
+		vs = []value{ev.stringExpr(n, sc)}
 	case *ast.Interp:
-		if s, ok := ev.constString(n.X, sc); ok {
-			return s, false
+		vs = ev.eval(n.X, sc)
+	default:
+		return nil, nil
+	}
+	if len(vs) == 0 || len(vs) > maxKeyNames {
+		return nil, optReason(vs)
+	}
+	for _, v := range vs {
+		if v.kind != kindString {
+			return nil, optReason(vs)
+		}
+		i := slices.IndexFunc(names, func(k keyName) bool { return k.name == v.str })
+		if i < 0 {
+			names = append(names, keyName{name: v.str, cond: true})
+			i = len(names) - 1
+		}
+		// if-then-else alone names the attribute either way; a value that
+		// may vanish (mkIf) may leave it unnamed.
+		names[i].cond = names[i].cond && v.vanish
+		names[i].defaults = union(names[i].defaults, v.defaults)
+	}
+	if len(names) > 1 {
+		for i := range names {
+			names[i].cond = true
 		}
 	}
-	return "", true
+	return names, nil
+}
+
+// named resolves the ${…} key of e: one entry per name it can take, or e
+// itself, dynamic, when it has no constant name.
+func (ev *evaluator) named(e entry, sc *env) []entry {
+	names, why := ev.keyNames(e.keyNode, sc)
+	if len(names) == 0 {
+		e.key, e.dynamic, e.why = "", true, why
+		return []entry{e}
+	}
+	out := make([]entry, len(names))
+	for i, n := range names {
+		c := e
+		c.key, c.dynamic = n.name, false
+		c.cond = e.cond || n.cond
+		c.defaults = union(e.defaults, n.defaults)
+		out[i] = c
+	}
+	return out
+}
+
+// attrName resolves one attribute-path element to a single, certain
+// constant name, for selections (a.${b}).
+func (ev *evaluator) attrName(n ast.Expr, sc *env) (name string, dynamic bool) {
+	names, _ := ev.keyNames(n, sc)
+	if len(names) != 1 || names[0].cond {
+		return "", true
+	}
+	return names[0].name, false
 }
 
 // entryValues forces the definitions of one attribute (several when written
@@ -218,10 +342,14 @@ func (ev *evaluator) entryValues(es []entry, parent value) []value {
 	var nested []entry
 	for _, e := range es {
 		if len(e.rest) == 0 {
-			out = append(out, underAll(ev.force(e.val), parent)...)
+			vs := underAll(ev.force(e.val), parent)
+			if e.cond {
+				vs = markVanishing(vs) // the attribute may have another name
+			}
+			out = append(out, vs...)
 			continue
 		}
-		nested = append(nested, ev.shift(e))
+		nested = append(nested, ev.shift(e)...)
 	}
 	if len(nested) > 0 {
 		set := value{kind: kindSet, entries: nested}
@@ -230,11 +358,16 @@ func (ev *evaluator) entryValues(es []entry, parent value) []value {
 	return out
 }
 
-// shift turns a.b.c = v (key a) into b.c = v, the entry of the inner set.
-func (ev *evaluator) shift(e entry) entry {
-	n := entry{keyNode: e.rest[0], pos: e.rest[0].Pos(), rest: e.rest[1:], env: e.env, val: e.val}
-	n.key, n.dynamic = ev.attrName(e.rest[0], e.env)
-	return n
+// shift turns a.b.c = v (key a) into b.c = v, the entry of the inner set
+// (several when b is a ${…} with several possible names).
+func (ev *evaluator) shift(e entry) []entry {
+	n := entry{keyNode: e.rest[0], pos: e.rest[0].Pos(), rest: e.rest[1:], env: e.env, val: e.val,
+		cond: e.cond, defaults: e.defaults}
+	if name, ok := staticName(e.rest[0]); ok {
+		n.key = name
+		return []entry{n}
+	}
+	return ev.named(n, e.env)
 }
 
 func (ev *evaluator) ifThenElse(x *ast.If, sc *env) []value {
@@ -281,6 +414,11 @@ func (ev *evaluator) variable(x *ast.Ident, sc *env) []value {
 				if w.lib == "" {
 					return []value{libValue(x.Name)}
 				}
+			case kindUnknown:
+				// with cfg; … name …: an option (or a set of them) under cfg.
+				if w.ref != nil && !w.ref.args && ev.opts.declares(append(slices.Clip(w.ref.path), x.Name)) {
+					return ev.readConfig(w.ref, x.Name)
+				}
 			}
 		}
 	}
@@ -323,9 +461,15 @@ func (ev *evaluator) selectExpr(x *ast.Select, sc *env) []value {
 		cur = next
 	}
 	for i, v := range cur {
+		if v.kind != kindUnknown {
+			continue
+		}
 		// Name the whole path (cfg.unitName), not just its root (cfg).
-		if v.kind == kindUnknown && strings.HasPrefix(v.why, "depends on ") {
+		if strings.HasPrefix(v.why, "depends on ") {
 			cur[i].at, cur[i].why = x, "depends on "+render(x)
+		}
+		if cur[i].at == nil {
+			cur[i].at = x
 		}
 	}
 	return cur
@@ -356,12 +500,15 @@ func (ev *evaluator) selectKey(vs []value, name string) ([]value, bool) {
 			}
 		case kindUnknown:
 			found = true
-			u := v
-			if name == "lib" {
+			switch {
+			case name == "lib":
 				// pkgs.lib, or the lib of any module argument.
-				u = value{kind: kindLib}
+				out = append(out, value{kind: kindLib})
+			case v.ref != nil:
+				out = append(out, ev.readConfig(v.ref, name)...)
+			default:
+				out = append(out, v)
 			}
-			out = append(out, u)
 		}
 	}
 	return out, found
@@ -372,12 +519,14 @@ func (ev *evaluator) binary(x *ast.Binary, sc *env) []value {
 	case token.UPDATE:
 		return override(ev.eval(x.X, sc), ev.eval(x.Y, sc))
 	case token.ADD:
-		l, lok := ev.constString(x.X, sc)
-		r, rok := ev.constString(x.Y, sc)
-		if lok && rok && len(l)+len(r) <= maxStringLen {
-			return []value{{kind: kindString, str: l + r}}
+		l, lok := ev.stringOf(x.X, sc)
+		r, rok := ev.stringOf(x.Y, sc)
+		if lok && rok && len(l.str)+len(r.str) <= maxStringLen {
+			return []value{value{kind: kindString, str: l.str + r.str}.joined(l).joined(r)}
 		}
-		return []value{unknown(x, "not a constant: "+render(x))}
+		u := unknown(x, "not a constant: "+render(x))
+		u.opt = optReason([]value{l, r})
+		return []value{u}
 	case token.CONCAT:
 		var out value
 		out.kind = kindList
@@ -463,40 +612,63 @@ func (ev *evaluator) boolOf(e ast.Expr, sc *env) (bool, bool) {
 			return (l == r) == (b.Op == token.EQL), true
 		}
 	}
-	vs := ev.eval(e, sc)
-	if len(vs) == 1 && vs[0].kind == kindBool && !vs[0].cond {
+	return decided(ev.eval(e, sc))
+}
+
+// decided reads a condition's value. A boolean from an option's default
+// is not decided: a host may set the option outside the repository, so
+// mkIf cfg.enable stays a condition although enable defaults to false.
+func decided(vs []value) (bool, bool) {
+	if len(vs) == 1 && vs[0].kind == kindBool && !vs[0].cond && len(vs[0].when) == 0 && vs[0].defaults == nil {
 		return vs[0].boolean, true
 	}
 	return false, false
 }
 
-// constString evaluates e to a constant string, if it is one.
+// constString evaluates e to a constant string for a condition (==, !=):
+// like decided, a string from an option's default does not count.
 func (ev *evaluator) constString(e ast.Expr, sc *env) (string, bool) {
-	vs := ev.eval(e, sc)
-	if len(vs) == 1 && vs[0].kind == kindString && !vs[0].cond {
-		return vs[0].str, true
+	v, ok := ev.stringOf(e, sc)
+	if !ok || v.cond || len(v.when) > 0 || v.defaults != nil {
+		return "", false
 	}
-	return "", false
+	return v.str, true
+}
+
+// stringOf evaluates e to a string known statically, possibly under a
+// condition or from an option's default (v says which). When it is not
+// one, v is unknown and its opt names the option read responsible, if any.
+func (ev *evaluator) stringOf(e ast.Expr, sc *env) (v value, ok bool) {
+	vs := ev.eval(e, sc)
+	if len(vs) == 1 && vs[0].kind == kindString {
+		return vs[0], true
+	}
+	return value{kind: kindUnknown, opt: optReason(vs)}, false
 }
 
 func (ev *evaluator) stringExpr(x *ast.String, sc *env) value {
 	var b strings.Builder
+	out := value{kind: kindString}
 	for _, p := range x.Parts {
 		switch p := p.(type) {
 		case *ast.Text:
 			b.WriteString(p.Value)
 		case *ast.Interp:
-			s, ok := ev.constString(p.X, sc)
+			v, ok := ev.stringOf(p.X, sc)
 			if !ok {
-				return unknown(x, fmt.Sprintf("%s is not a constant", render(x)))
+				u := unknown(x, fmt.Sprintf("%s is not a constant", render(x)))
+				u.opt = v.opt
+				return u
 			}
-			b.WriteString(s)
+			b.WriteString(v.str)
+			out = out.joined(v)
 		}
 		if b.Len() > maxStringLen {
 			return unknown(x, "string too long to read statically")
 		}
 	}
-	return value{kind: kindString, str: b.String()}
+	out.str = b.String()
+	return out
 }
 
 // stringsOf reads a constant string or list of constant strings (startAt,

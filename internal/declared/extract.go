@@ -2,6 +2,7 @@ package declared
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,21 +25,59 @@ type SourceFile struct {
 // Every file is read as a NixOS module (a set, or a function returning
 // one); imports are not followed, so callers pass every module file.
 // Declarations that cannot be read statically, such as unit names computed
-// by mapAttrs', are reported in Result.Unresolved, never dropped. Files
+// by mapAttrs', are reported in Result.Unresolved, never dropped. A read
+// of config.<option> resolves when one of the files declares the option
+// (mkOption): to its definitions in any file, by priority, else to its
+// default; a unit named from a default says so in Notes. Files
 // whose AST is nil are skipped; the caller reports their parse errors in
 // Result.Errors.
 func Extract(files []SourceFile) Result {
-	x := &extractor{units: map[unitKey]*unitAcc{}, options: map[string][]optionDef{}}
+	x := &extractor{units: map[unitKey]*unitAcc{}, options: map[string][]optionDef{}, opts: newOptionTable()}
+	// Options are declared and defined across files: every file is read
+	// for them before any unit name that reads one is resolved.
+	if slices.ContainsFunc(files, declaresOptions) {
+		x.eachFile(files, x.declare)
+	}
+	x.opts.ready = true
+	x.eachFile(files, x.module)
+	x.impliedTimers()
+	x.applyImplications()
+	return x.result()
+}
+
+// declaresOptions reports whether a file may declare options. Only
+// mkOption and its relatives make declarations (sets with _type =
+// "option"), and their names are always written in the source; a
+// revision without any is not read for options at all.
+func declaresOptions(f SourceFile) bool {
+	if f.AST == nil {
+		return false
+	}
+	found := false
+	inspect(f.AST.Expr, func(n ast.Node) bool {
+		if name, ok := staticName(asExpr(n)); ok && optionMakers[name] {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+var optionMakers = map[string]bool{"mkOption": true, "mkEnableOption": true, "mkPackageOption": true, "_type": true}
+
+func asExpr(n ast.Node) ast.Expr {
+	e, _ := n.(ast.Expr)
+	return e
+}
+
+func (x *extractor) eachFile(files []SourceFile, read func(root ast.Expr)) {
 	for i, f := range files {
 		if f.AST == nil || f.AST.Expr == nil {
 			continue
 		}
 		x.file, x.fileIndex = f.Path, i
-		x.module(f.AST.Expr)
+		read(f.AST.Expr)
 	}
-	x.impliedTimers()
-	x.applyImplications()
-	return x.result()
 }
 
 type unitKey struct {
@@ -64,7 +103,8 @@ type extractor struct {
 	ev        *evaluator
 	units     map[unitKey]*unitAcc
 	unres     []Unresolved
-	options   map[string][]optionDef
+	options   map[string][]optionDef // options of the implication table
+	opts      *optionTable           // declared options, for config reads
 }
 
 // unitKinds maps the attribute under systemd (and systemd.user) to the unit
@@ -75,61 +115,70 @@ var unitKinds = []struct{ attr, typ string }{
 }
 
 func (x *extractor) module(root ast.Expr) {
-	x.ev = &evaluator{}
-	defer func() {
-		// The evaluator is meant to handle any tree; should it not, the
-		// file is reported rather than the whole run lost.
-		if r := recover(); r != nil {
-			x.unresolved(root.Pos(), fmt.Sprintf("internal error reading this file: %v", r))
+	x.ev = newEvaluator(x.opts)
+	defer x.recoverFile(root)
+	eachModule(x.ev, root, x.ev.eval(root, nil), 0, func(body []value) {
+		if hasStaticKey(body, "config") || hasStaticKey(body, "options") {
+			x.reportHidden(body, "module")
+			body = x.child(body, "config")
 		}
-	}()
-	x.moduleValue(root, x.ev.eval(root, nil), 0)
+		x.config(body)
+	})
+}
+
+// declare reads a file's option declarations, and keeps its modules for
+// the definitions they may hold, with the lazy evaluator.
+func (x *extractor) declare(root ast.Expr) {
+	ev := newEvaluator(x.opts).mode(true)
+	defer x.recoverFile(root)
+	eachModule(ev, root, ev.eval(root, nil), 0, func(body []value) {
+		x.opts.addModule(ev, body, x.file, x.fileIndex)
+	})
+}
+
+// recoverFile reports an internal failure on one file: the evaluator is
+// meant to handle any tree; should it not, the file is reported rather
+// than the whole run lost.
+func (x *extractor) recoverFile(root ast.Expr) {
+	if r := recover(); r != nil {
+		x.unresolved(root.Pos(), fmt.Sprintf("internal error reading this file: %v", r))
+	}
 }
 
 // maxInlineImports bounds the nesting of modules written inline in imports.
 const maxInlineImports = 8
 
-// moduleValue reads one module: a set, or a function returning one. Modules
-// written inline in imports are read too; imported paths are not followed
-// (the caller passes every file).
-func (x *extractor) moduleValue(at ast.Expr, vals []value, depth int) {
+// eachModule calls visit with the body of a module (a set, or what a
+// function returns) after the bodies of the modules written inline in its
+// imports. Imported paths are not followed (the caller passes every file).
+func eachModule(ev *evaluator, at ast.Expr, vals []value, depth int, visit func(body []value)) {
 	var body []value
 	for _, v := range vals {
 		if v.kind == kindLambda {
-			body = append(body, x.ev.apply(at, []value{v}, []*thunk{computed([]value{moduleArgs()})})...)
+			body = append(body, ev.apply(at, []value{v}, []*thunk{computed([]value{moduleArgs()})})...)
 			continue
 		}
 		body = append(body, v)
 	}
 	if depth < maxInlineImports {
-		for _, l := range x.child(body, "imports") {
+		for _, l := range child(ev, body, "imports") {
 			if l.kind != kindList {
 				continue
 			}
 			for _, t := range l.list {
 				var inline []value
-				for _, m := range x.ev.force(t) {
+				for _, m := range ev.force(t) {
 					if m.kind == kindSet || m.kind == kindLambda {
 						inline = append(inline, m.under(l))
 					}
 				}
 				if len(inline) > 0 {
-					x.moduleValue(at, inline, depth+1)
+					eachModule(ev, at, inline, depth+1, visit)
 				}
 			}
 		}
 	}
-	if hasStaticKey(body, "config") || hasStaticKey(body, "options") {
-		x.reportHidden(body, "module")
-		body = x.child(body, "config")
-	}
-	x.config(body)
-}
-
-// moduleArgs is what the module system passes: lib is nixpkgs' lib, the
-// rest (config, pkgs, options, …) is unknown.
-func moduleArgs() value {
-	return value{kind: kindUnknown, why: "depends on module arguments"}
+	visit(body)
 }
 
 func hasStaticKey(vs []value, key string) bool {
@@ -154,16 +203,18 @@ func (x *extractor) config(cfg []value) {
 	x.collectOptions(cfg)
 }
 
+func (x *extractor) child(vs []value, key string) []value { return child(x.ev, vs, key) }
+
 // child is v.key over the parts of v that are sets. Unknown parts are not
 // followed; callers report them.
-func (x *extractor) child(vs []value, key string) []value {
+func child(ev *evaluator, vs []value, key string) []value {
 	var sets []value
 	for _, v := range vs {
 		if v.kind == kindSet {
 			sets = append(sets, v)
 		}
 	}
-	out, _ := x.ev.selectKey(sets, key)
+	out, _ := ev.selectKey(sets, key)
 	return out
 }
 
@@ -221,7 +272,11 @@ func (x *extractor) unitSet(vs []value, typ string, scope Scope, path string) {
 		case kindSet:
 			for _, e := range v.entries {
 				if e.dynamic {
-					x.unresolved(e.pos, fmt.Sprintf("%s: unit name %s is not a constant", path, render(e.keyNode)))
+					reason := fmt.Sprintf("%s: unit name %s is not a constant", path, render(e.keyNode))
+					if e.why != nil {
+						reason += ": " + e.why.text
+					}
+					x.unresolved(e.pos, reason)
 					continue
 				}
 				name, t := e.key+"."+typ, typ
@@ -230,7 +285,7 @@ func (x *extractor) unitSet(vs []value, typ string, scope Scope, path string) {
 				}
 				// Read the unit relative to its set: the set's condition
 				// is the unit's, not its properties'; its priority is both.
-				x.definition(name, t, scope, e.pos, v.cond, x.ev.entryValues([]entry{e}, value{prio: v.prio}))
+				x.definition(name, t, scope, e.pos, v.cond, e.defaults, x.ev.entryValues([]entry{e}, value{prio: v.prio}))
 			}
 		}
 	}
@@ -258,13 +313,14 @@ func (x *extractor) unresolved(pos token.Pos, reason string) {
 // definition records one definition of a unit: a site with the properties
 // it sets, and the timer its startAt implies. parentCond says whether the
 // attribute naming the unit is itself under a condition; defs carry only
-// the conditions written inside the unit's value.
-func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, parentCond bool, defs []value) {
+// the conditions written inside the unit's value. nameDefaults are the
+// options whose default gave the unit its name.
+func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, parentCond bool, nameDefaults []string, defs []value) {
 	if len(defs) == 0 {
 		return // every definition is under mkIf false
 	}
-	site := siteAcc{Site: Site{File: x.file, Line: pos.Line, Conditional: parentCond || mayVanish(defs)},
-		fileIndex: x.fileIndex, col: pos.Col}
+	site := siteAcc{Site: Site{File: x.file, Line: pos.Line, Conditional: parentCond || mayVanish(defs),
+		NameDefaults: nameDefaults}, fileIndex: x.fileIndex, col: pos.Col}
 	for _, d := range defs {
 		if d.kind == kindUnknown {
 			x.unres = append(x.unres, Unresolved{File: x.file, Line: posOrZero(d.at).Line,

@@ -993,7 +993,7 @@ func TestReasonsHaveNoControlCharacters(t *testing.T) {
 // across all of them.
 func allExtractCases() []extractCase {
 	var all []extractCase
-	for _, cs := range [][]extractCase{formsCases, wrappersCases, namesCases, notDeclarationsCases, startAtCases, dockerImplicationsCases, propertiesCases} {
+	for _, cs := range [][]extractCase{formsCases, wrappersCases, namesCases, notDeclarationsCases, startAtCases, dockerImplicationsCases, propertiesCases, optionsCases} {
 		all = append(all, cs...)
 	}
 	return all

@@ -92,14 +92,15 @@ func live(defs []optionDef) []optionDef {
 }
 
 // boolOption decides a boolean option and names the definition that makes
-// it (possibly) true.
+// it (possibly) true. A value read from an option's default (docker.enable
+// = cfg.docker) only may be true: a host may set that option elsewhere.
 func boolOption(defs []optionDef) (truth, optionDef) {
 	defs = live(defs)
 	var maybe, sure *optionDef
 	otherwise := false // a false or unreadable definition could win
 	for i, d := range defs {
 		switch {
-		case d.v.kind == kindBool && d.v.boolean && !d.v.cond:
+		case d.v.kind == kindBool && d.v.boolean && !d.v.cond && d.v.defaults == nil:
 			if sure == nil {
 				sure = &defs[i]
 			}
@@ -141,7 +142,7 @@ func (x *extractor) calendarOption(defs []optionDef, def string) ([]string, bool
 }
 
 func (x *extractor) applyImplications() {
-	x.ev = &evaluator{}
+	x.ev = newEvaluator(x.opts)
 	for _, im := range implications {
 		t, def := boolOption(x.options[im.When])
 		for _, req := range im.Requires {

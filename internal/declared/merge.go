@@ -25,13 +25,18 @@ func merge(k unitKey, acc *unitAcc) Unit {
 	})
 	u := Unit{Name: k.name, Type: acc.typ, Scope: k.scope, File: sites[0].File, Line: sites[0].Line,
 		Conditional: true, ImpliedBy: sites[0].ImpliedBy}
+	var named []string
 	for _, s := range sites {
 		u.Sites = append(u.Sites, s.Site)
 		u.Conditional = u.Conditional && s.Conditional
+		named = union(named, s.NameDefaults)
 		if s.ImpliedBy == "" && u.ImpliedBy != "" {
 			// Declared explicitly: point there, not at startAt or an option.
 			u.ImpliedBy, u.File, u.Line = "", s.File, s.Line
 		}
+	}
+	for _, opt := range named {
+		u.Notes = append(u.Notes, "name from option default "+opt)
 	}
 	u.Properties = mergeProperties(u.Sites)
 	return u

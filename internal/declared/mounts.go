@@ -26,7 +26,7 @@ func (x *extractor) mountList(vs []value, typ, path string) {
 				continue
 			}
 			name := escapePath(where[0].v.str) + "." + typ
-			x.definition(name, typ, ScopeSystem, where[0].pos, v.cond, underAll(defs, value{prio: v.prio}))
+			x.definition(name, typ, ScopeSystem, where[0].pos, v.cond, where[0].v.defaults, underAll(defs, value{prio: v.prio}))
 		}
 	}
 }

@@ -106,6 +106,15 @@ func TestExtractBoundedOnHostileInput(t *testing.T) {
 		fmt.Fprintf(&doubling, "  l%d = l%d ++ l%d; s%d = s%d + s%d;\n", i, i-1, i-1, i, i-1, i-1)
 	}
 	doubling.WriteString("in {\n  systemd.services.a.startAt = l40;\n  systemd.services.${s40} = { };\n}\n")
+	var options strings.Builder
+	options.WriteString("{ config, lib, ... }:\n{\n  options.o.a0 = lib.mkOption { default = \"x\"; };\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&options, "  options.o.a%d = lib.mkOption { default = \"${config.o.a%d}${config.o.a%d}\"; };\n", i, i-1, i-1)
+	}
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&options, "  options.o.c%d = lib.mkOption { default = config.o.c%d; };\n", i, i+1)
+	}
+	options.WriteString("  config.systemd.services.${config.o.a40} = { };\n  config.systemd.services.${config.o.c0} = { };\n}\n")
 	inputs := map[string]string{
 		"self reference":    `let x = x; in { systemd.services.${x} = { }; }`,
 		"mutual recursion":  `let f = n: g n; g = n: f n; in { systemd.services = f 1; }`,
@@ -114,6 +123,7 @@ func TestExtractBoundedOnHostileInput(t *testing.T) {
 		"doubling":          doubling.String(),
 		"fixpoint via with": `with { a = 1; }; let y = with y; y; in { systemd.services = y; }`,
 	}
+	inputs["option defaults doubling and chained"] = options.String()
 	for name, src := range inputs {
 		t.Run(name, func(t *testing.T) {
 			done := make(chan Result, 1)

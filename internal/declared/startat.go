@@ -54,6 +54,10 @@ func (x *extractor) impliedTimers() {
 			defs = append(defs, s.startAts...)
 		}
 		if site, ok := startAtTimer(defs); ok {
+			// The timer is named after the service.
+			for _, s := range acc.sites {
+				site.NameDefaults = union(site.NameDefaults, s.NameDefaults)
+			}
 			x.add(unitKey{strings.TrimSuffix(k.name, ".service") + ".timer", k.scope}, "timer", site)
 		}
 	}

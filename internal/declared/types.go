@@ -25,7 +25,11 @@ type Unit struct {
 	Conditional bool       `json:"conditional"`
 	ImpliedBy   string     `json:"implied_by,omitempty"` // "startAt", "virtualisation.docker.enable", …
 	Properties  Properties `json:"properties"`
-	Sites       []Site     `json:"-"`
+	// Notes are facts about how the unit was read that a reader should
+	// know, e.g. "name from option default services.x.unitName": a host
+	// may set that option outside the repository and so name it otherwise.
+	Notes []string `json:"notes,omitempty"`
+	Sites []Site   `json:"-"`
 }
 
 // Site is one place that contributes to a unit's declaration.
@@ -34,7 +38,11 @@ type Site struct {
 	Line        int
 	Conditional bool
 	ImpliedBy   string // set when NixOS derives the unit from this place (startAt, an option)
-	Properties  Properties
+	// NameDefaults are the options whose mkOption default gave the unit
+	// its name here (systemd.services.${cfg.unitName}, no definition of
+	// cfg.unitName in the modules read).
+	NameDefaults []string
+	Properties   Properties
 	// Settings says how each property in Properties was set here, keyed by
 	// its JSON name ("OnCalendar", "Type", …).
 	Settings map[string]Setting

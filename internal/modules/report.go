@@ -69,6 +69,7 @@ func (r UnitsReport) WriteText(w io.Writer) error {
 				termsafe.String(fmt.Sprintf("%s:%d", u.File, u.Line)), conditional(u), onCalendar(u))
 		}
 		tw.Flush()
+		writeNotes(ew, r.Result.Units)
 	}
 	if len(r.Result.Unresolved) > 0 {
 		fmt.Fprintf(ew, "\nunresolved (%d):\n", len(r.Result.Unresolved))
@@ -86,6 +87,22 @@ func (r UnitsReport) WriteText(w io.Writer) error {
 		return fmt.Errorf("write units report: %w", ew.err)
 	}
 	return nil
+}
+
+// writeNotes lists how units were read where a reader should know it, e.g.
+// a name taken from an option's default, which a host may override outside
+// the repository.
+func writeNotes(w io.Writer, units []declared.Unit) {
+	header := false
+	for _, u := range units {
+		for _, n := range u.Notes {
+			if !header {
+				fmt.Fprintln(w, "\nnotes:")
+				header = true
+			}
+			fmt.Fprintf(w, "  %s: %s\n", termsafe.String(u.Name), termsafe.String(n))
+		}
+	}
 }
 
 func conditional(u declared.Unit) string {

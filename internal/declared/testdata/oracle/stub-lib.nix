@@ -11,7 +11,9 @@ rec {
   mkBefore = v: v;
   mkAfter = v: v;
   mkOrder = p: v: v;
-  mkEnableOption = d: { };
+  mkOption = o: o // { _type = "option"; };
+  mkEnableOption = d: { _type = "option"; default = false; };
+  types = { str = "str"; int = "int"; };
   optional = c: v: [ v ];
   recursiveUpdate = a: b:
     a // builtins.mapAttrs (n: v:
