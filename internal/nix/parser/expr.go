@@ -102,33 +102,60 @@ func (p *parser) startsFormals() bool {
 
 // parseFormals parses { a, b ? d, ... } with an optional trailing comma.
 func (p *parser) parseFormals() *ast.Formals {
-	f := &ast.Formals{Lbrace: p.expect(token.LBRACE).Pos}
-	seen := map[string]bool{}
-	canEllipsis := true // "..." must come first or after a comma
+	f := &ast.Formals{Lbrace: p.expectPos(token.LBRACE)}
+	mark := len(p.formals)
+	var seen map[string]bool // only for long lists; short ones are searched
+	canEllipsis := true      // "..." must come first or after a comma
 	for p.tok.Tok == token.IDENT {
 		name := p.parseIdent()
-		if seen[name.Name] {
+		if p.duplicateFormal(name.Name, p.formals[mark:], &seen) {
 			p.error(name.NamePos, fmt.Sprintf("duplicate formal function argument '%s'", name.Name))
 		}
-		seen[name.Name] = true
 		formal := &ast.Formal{Name: name}
 		if p.tok.Tok == token.QUESTION {
 			p.next()
 			formal.Default = p.parseExpr()
 		}
-		f.List = append(f.List, formal)
+		p.formals.push(formal)
 		if p.tok.Tok != token.COMMA {
 			canEllipsis = false
 			break
 		}
 		p.next()
 	}
+	f.List = p.formals.popTo(p, &p.formalList, mark)
 	if p.tok.Tok == token.ELLIPSIS && canEllipsis {
 		f.Ellipsis = true
 		p.next()
 	}
-	f.EndP = p.expect(token.RBRACE).End
+	f.EndP = p.expectEnd(token.RBRACE)
 	return f
+}
+
+// duplicateFormal reports whether name is among the formals so far. Past a
+// few formals it indexes them in *seen, so that a hostile pattern with many
+// formals does not cost quadratic time.
+func (p *parser) duplicateFormal(name string, list []*ast.Formal, seen *map[string]bool) bool {
+	const linear = 8
+	if len(list) < linear {
+		for _, f := range list {
+			if f.Name.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	if *seen == nil {
+		*seen = make(map[string]bool, 2*len(list))
+		for _, f := range list {
+			(*seen)[f.Name.Name] = true
+		}
+	}
+	if (*seen)[name] {
+		return true
+	}
+	(*seen)[name] = true
+	return false
 }
 
 func (p *parser) checkBinder(param *ast.Ident, f *ast.Formals) {
@@ -215,7 +242,10 @@ func (p *parser) parseBinary(minPrec int) ast.Expr {
 	lastNonassoc := -1
 	chain := 0 // left-nested nodes built here deepen the tree without recursion
 	for {
-		op := p.tok
+		op := struct { // not the whole Lexeme: a copy of it costs
+			Tok token.Token
+			Pos token.Pos
+		}{p.tok.Tok, p.tok.Pos}
 		prec, as := binaryPrec(op.Tok)
 		if prec == 0 || prec < minPrec {
 			if op.Tok == token.PIPE_R || op.Tok == token.PIPE_L {
@@ -252,14 +282,15 @@ func (p *parser) parseBinary(minPrec int) ast.Expr {
 // parseApp parses function application: a sequence of select expressions.
 func (p *parser) parseApp() ast.Expr {
 	fun := p.parseSelect()
-	var args []ast.Expr
-	for p.startsSimple() {
-		args = append(args, p.parseSelect())
-	}
-	if len(args) == 0 {
+	if !p.startsSimple() {
 		return fun
 	}
-	return &ast.Call{Fun: fun, Args: args}
+	mark := len(p.exprs)
+	for p.startsSimple() {
+		arg := p.parseSelect() // not inline: p.exprs may grow meanwhile
+		p.exprs.push(arg)
+	}
+	return &ast.Call{Fun: fun, Args: p.exprs.popTo(p, &p.exprList, mark)}
 }
 
 func (p *parser) startsSimple() bool {
@@ -292,9 +323,10 @@ func (p *parser) parseSelect() ast.Expr {
 		}
 		return sel
 	case token.OR:
-		or := &ast.Ident{NamePos: p.tok.Pos, Name: "or", EndP: p.tok.End}
+		or := p.idents.new(p)
+		*or = ast.Ident{NamePos: p.tok.Pos, Name: "or", EndP: p.tok.End}
 		p.next()
-		return &ast.Call{Fun: x, Args: []ast.Expr{or}}
+		return &ast.Call{Fun: x, Args: p.exprList.take(p, []ast.Expr{or})}
 	}
 	return x
 }
@@ -302,12 +334,12 @@ func (p *parser) parseSelect() ast.Expr {
 // parseAttrPath parses a.b."c".${d}; it returns the elements and the end of
 // the last one.
 func (p *parser) parseAttrPath() ([]ast.Expr, token.Pos) {
-	var path []ast.Expr
+	mark := len(p.exprs)
 	for {
 		elem := p.parseAttrName()
-		path = append(path, elem)
+		p.exprs.push(elem)
 		if p.tok.Tok != token.DOT {
-			return path, elem.End()
+			return p.exprs.popTo(p, &p.exprList, mark), elem.End()
 		}
 		p.next()
 	}
@@ -318,7 +350,8 @@ func (p *parser) parseAttrPath() ([]ast.Expr, token.Pos) {
 func (p *parser) parseAttrName() ast.Expr {
 	switch p.tok.Tok {
 	case token.IDENT, token.OR:
-		id := &ast.Ident{NamePos: p.tok.Pos, Name: p.tok.Lit, EndP: p.tok.End}
+		id := p.idents.new(p)
+		*id = ast.Ident{NamePos: p.tok.Pos, Name: p.tok.Lit, EndP: p.tok.End}
 		p.next()
 		return id
 	case token.STRING_OPEN:
@@ -331,83 +364,99 @@ func (p *parser) parseAttrName() ast.Expr {
 }
 
 func (p *parser) parseIdent() *ast.Ident {
-	id := &ast.Ident{NamePos: p.tok.Pos, Name: p.tok.Lit, EndP: p.tok.End}
-	p.expect(token.IDENT)
+	if p.tok.Tok != token.IDENT {
+		p.errorExpected("'" + token.IDENT.String() + "'")
+	}
+	id := p.idents.new(p)
+	*id = ast.Ident{NamePos: p.tok.Pos, Name: p.tok.Lit, EndP: p.tok.End}
+	p.next()
 	return id
 }
 
 // parseInterp parses ${ expr }.
 func (p *parser) parseInterp() *ast.Interp {
-	dollar := p.expect(token.DOLLAR_CURLY).Pos
+	dollar := p.expectPos(token.DOLLAR_CURLY)
 	x := p.parseExpr()
-	end := p.expect(token.RBRACE).End
-	return &ast.Interp{Dollar: dollar, X: x, EndP: end}
+	end := p.expectEnd(token.RBRACE)
+	in := p.interps.new(p)
+	*in = ast.Interp{Dollar: dollar, X: x, EndP: end}
+	return in
 }
 
 // parseSimple parses Nix's expr_simple.
 func (p *parser) parseSimple() ast.Expr {
 	p.enter()
 	defer p.leave()
-	lx := p.tok
-	switch lx.Tok {
+	// Only the fields needed are read from p.tok, before p.next(); a copy
+	// of the whole Lexeme costs.
+	pos := p.tok.Pos
+	switch p.tok.Tok {
 	case token.IDENT:
 		return p.parseIdent()
 	case token.INT:
+		lit, end := p.tok.Lit, p.tok.End
 		p.next()
-		v, _ := strconv.ParseInt(lx.Lit, 10, 64) // the scanner validated it
-		return &ast.Int{ValuePos: lx.Pos, Lit: lx.Lit, Value: v, EndP: lx.End}
+		v, _ := strconv.ParseInt(lit, 10, 64) // the scanner validated it
+		return &ast.Int{ValuePos: pos, Lit: lit, Value: v, EndP: end}
 	case token.FLOAT:
+		lit, end := p.tok.Lit, p.tok.End
 		p.next()
-		v, _ := strconv.ParseFloat(lx.Lit, 64)
-		return &ast.Float{ValuePos: lx.Pos, Lit: lx.Lit, Value: v, EndP: lx.End}
+		v, _ := strconv.ParseFloat(lit, 64)
+		return &ast.Float{ValuePos: pos, Lit: lit, Value: v, EndP: end}
 	case token.STRING_OPEN:
 		return p.parseString()
 	case token.IND_STRING_OPEN:
 		return p.parseIndString()
 	case token.PATH:
+		text := p.texts.new(p)
+		*text = ast.Text{ValuePos: pos, Value: p.tok.Lit, EndP: p.tok.End}
 		p.next()
-		text := &ast.Text{ValuePos: lx.Pos, Value: lx.Lit, EndP: lx.End}
-		return &ast.Path{ValuePos: lx.Pos, Parts: []ast.Expr{text}, EndP: lx.End}
+		return &ast.Path{ValuePos: pos, Parts: p.exprList.take(p, []ast.Expr{text}), EndP: text.EndP}
 	case token.PATH_OPEN:
 		return p.parseInterpolatedPath()
 	case token.SPATH:
+		sp := &ast.SearchPath{ValuePos: pos, Value: p.tok.Value, EndP: p.tok.End}
 		p.next()
-		return &ast.SearchPath{ValuePos: lx.Pos, Value: lx.Value, EndP: lx.End}
+		return sp
 	case token.URI:
+		uri := &ast.URI{ValuePos: pos, Value: p.tok.Lit, EndP: p.tok.End}
 		p.next()
-		return &ast.URI{ValuePos: lx.Pos, Value: lx.Lit, EndP: lx.End}
+		return uri
 	case token.LPAREN:
 		p.next()
 		x := p.parseExpr()
-		end := p.expect(token.RPAREN).End
-		return &ast.Paren{Lparen: lx.Pos, X: x, EndP: end}
+		end := p.expectEnd(token.RPAREN)
+		return &ast.Paren{Lparen: pos, X: x, EndP: end}
 	case token.LET:
 		p.next()
 		p.expect(token.LBRACE)
 		bindings := p.parseBindings(token.RBRACE)
-		end := p.expect(token.RBRACE).End
-		return &ast.LegacyLet{LetPos: lx.Pos, Bindings: bindings, EndP: end}
+		end := p.expectEnd(token.RBRACE)
+		return &ast.LegacyLet{LetPos: pos, Bindings: bindings, EndP: end}
 	case token.REC:
 		p.next()
-		lbrace := p.expect(token.LBRACE).Pos
+		lbrace := p.expectPos(token.LBRACE)
 		bindings := p.parseBindings(token.RBRACE)
-		end := p.expect(token.RBRACE).End
-		return &ast.AttrSet{RecPos: lx.Pos, Lbrace: lbrace, Bindings: bindings, EndP: end}
+		end := p.expectEnd(token.RBRACE)
+		return &ast.AttrSet{RecPos: pos, Lbrace: lbrace, Bindings: bindings, EndP: end}
 	case token.LBRACE:
 		p.next()
 		bindings := p.parseBindings(token.RBRACE)
-		end := p.expect(token.RBRACE).End
-		return &ast.AttrSet{Lbrace: lx.Pos, Bindings: bindings, EndP: end}
+		end := p.expectEnd(token.RBRACE)
+		return &ast.AttrSet{Lbrace: pos, Bindings: bindings, EndP: end}
 	case token.LBRACK:
 		p.next()
-		list := &ast.List{Lbrack: lx.Pos}
+		list := &ast.List{Lbrack: pos}
+		mark := len(p.exprs)
 		for p.startsSimple() {
-			list.Elems = append(list.Elems, p.parseSelect())
+			elem := p.parseSelect()
+			p.exprs.push(elem)
 		}
-		list.EndP = p.expect(token.RBRACK).End
+		list.Elems = p.exprs.popTo(p, &p.exprList, mark)
+		list.EndP = p.expectEnd(token.RBRACK)
 		return list
 	case token.PIPE_R, token.PIPE_L:
-		p.error(lx.Pos, fmt.Sprintf("pipe operator '%s' is not supported by Nix 2.8", lx.Tok))
+		p.error(pos, fmt.Sprintf("pipe operator '%s' is not supported by Nix 2.8", p.tok.Tok))
 	}
 	p.errorExpected("expression")
 	return nil
@@ -416,10 +465,11 @@ func (p *parser) parseSimple() ast.Expr {
 // parseBindings parses the bindings of a set or let up to (not including)
 // the closing token.
 func (p *parser) parseBindings(closing token.Token) []ast.Binding {
-	var bindings []ast.Binding
+	mark := len(p.bindings)
 	for p.tok.Tok != closing {
 		if p.tok.Tok == token.INHERIT {
-			bindings = append(bindings, p.parseInherit())
+			inh := p.parseInherit()
+			p.bindings.push(inh)
 			continue
 		}
 		switch p.tok.Tok {
@@ -430,20 +480,23 @@ func (p *parser) parseBindings(closing token.Token) []ast.Binding {
 		path, _ := p.parseAttrPath()
 		p.expect(token.ASSIGN)
 		value := p.parseExpr()
-		end := p.expect(token.SEMI).End
-		bindings = append(bindings, &ast.Attr{Path: path, Value: value, EndP: end})
+		end := p.expectEnd(token.SEMI)
+		attr := p.attrs.new(p)
+		*attr = ast.Attr{Path: path, Value: value, EndP: end}
+		p.bindings.push(attr)
 	}
-	return bindings
+	return p.bindings.popTo(p, &p.bindingList, mark)
 }
 
 // parseInherit parses inherit a b; and inherit (from) a b;.
 func (p *parser) parseInherit() *ast.Inherit {
-	inh := &ast.Inherit{InheritPos: p.expect(token.INHERIT).Pos}
+	inh := &ast.Inherit{InheritPos: p.expectPos(token.INHERIT)}
 	if p.tok.Tok == token.LPAREN {
 		p.next()
 		inh.From = p.parseExpr()
 		p.expect(token.RPAREN)
 	}
+	mark := len(p.exprs)
 	for {
 		switch p.tok.Tok {
 		case token.IDENT, token.OR, token.STRING_OPEN, token.DOLLAR_CURLY:
@@ -451,12 +504,13 @@ func (p *parser) parseInherit() *ast.Inherit {
 			if !isStaticKey(name) {
 				p.error(name.Pos(), "dynamic attributes not allowed in inherit")
 			}
-			inh.Names = append(inh.Names, name)
+			p.exprs.push(name)
 			continue
 		}
 		break
 	}
-	inh.EndP = p.expect(token.SEMI).End
+	inh.Names = p.exprs.popTo(p, &p.exprList, mark)
+	inh.EndP = p.expectEnd(token.SEMI)
 	return inh
 }
 
@@ -495,15 +549,17 @@ func isConstString(x ast.Expr) bool {
 
 // parseInterpolatedPath parses PATH_OPEN (PATH_TEXT | ${expr})* PATH_CLOSE.
 func (p *parser) parseInterpolatedPath() *ast.Path {
-	path := &ast.Path{ValuePos: p.expect(token.PATH_OPEN).Pos}
+	path := &ast.Path{ValuePos: p.expectPos(token.PATH_OPEN)}
 	interpolated := false
+	mark := len(p.exprs)
 	for p.tok.Tok != token.PATH_CLOSE {
 		switch p.tok.Tok {
 		case token.PATH_TEXT:
-			path.Parts = appendText(path.Parts, &ast.Text{ValuePos: p.tok.Pos, Value: p.tok.Lit, EndP: p.tok.End})
+			p.pushText(mark, p.tok.Pos, p.tok.Lit, p.tok.End)
 			p.next()
 		case token.DOLLAR_CURLY:
-			path.Parts = append(path.Parts, p.parseInterp())
+			interp := p.parseInterp()
+			p.exprs.push(interp)
 			interpolated = true
 		default:
 			p.errorExpected("path")
@@ -512,18 +568,24 @@ func (p *parser) parseInterpolatedPath() *ast.Path {
 	if !interpolated {
 		p.error(path.ValuePos, "expected '${' in path, found end of path")
 	}
+	path.Parts = p.exprs.popTo(p, &p.exprList, mark)
 	path.EndP = p.tok.Pos
 	p.next()
 	return path
 }
 
-// appendText appends t to parts, merging it into a preceding *Text.
-func appendText(parts []ast.Expr, t *ast.Text) []ast.Expr {
-	if n := len(parts); n > 0 {
-		if prev, ok := parts[n-1].(*ast.Text); ok {
-			parts[n-1] = &ast.Text{ValuePos: prev.ValuePos, Value: prev.Value + t.Value, EndP: t.EndP}
-			return parts
+// pushText pushes a text part onto p.exprs, merging it into a preceding
+// *Text of the same list (above mark). The preceding node is one this
+// list made and nothing else refers to, so it is updated in place.
+func (p *parser) pushText(mark int, pos token.Pos, value string, end token.Pos) {
+	if n := len(p.exprs); n > mark {
+		if prev, ok := p.exprs[n-1].(*ast.Text); ok {
+			prev.Value += value
+			prev.EndP = end
+			return
 		}
 	}
-	return append(parts, t)
+	t := p.texts.new(p)
+	*t = ast.Text{ValuePos: pos, Value: value, EndP: end}
+	p.exprs.push(t)
 }

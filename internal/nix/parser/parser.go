@@ -69,9 +69,8 @@ func (o Options) ParseFile(filename string, src []byte) (f *ast.File, err error)
 		errs.Add(token.Position{Filename: filename}, fmt.Sprintf("file too large: %d bytes (limit %d)", len(src), maxSize))
 		return nil, errs
 	}
-	p := &parser{maxDepth: maxDepth}
-	p.sc.Init(filename, src, scanner.ScanComments)
-	p.file = &ast.File{Name: filename}
+	p := parserPool.Get().(*parser)
+	p.init(filename, src, maxDepth)
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(bailout); !ok {
@@ -79,6 +78,7 @@ func (o Options) ParseFile(filename string, src []byte) (f *ast.File, err error)
 			}
 			f, err = nil, p.errs
 		}
+		p.release()
 	}()
 	p.checkEncoding(src)
 	p.next()
@@ -87,7 +87,30 @@ func (o Options) ParseFile(filename string, src []byte) (f *ast.File, err error)
 		p.errorExpected("end of file")
 	}
 	p.file.EOF = p.tok.Pos
+	p.file.Comments = p.cmts.popTo(p, &p.commentList, 0)
 	return p.file, nil
+}
+
+// init prepares a fresh or pooled parser for one parse.
+func (p *parser) init(filename string, src []byte, maxDepth int) {
+	p.sc.Init(filename, src, scanner.ScanComments)
+	p.file = &ast.File{Name: filename}
+	p.tok = scanner.Lexeme{}
+	p.ahead = p.ahead[:0]
+	p.depth, p.maxDepth, p.size = 0, maxDepth, len(src)
+	p.errs = nil
+	p.alloc.reset()
+}
+
+// release returns p to the pool, keeping its buffers but no reference to
+// the source, the tree or the errors.
+func (p *parser) release() {
+	p.sc.Init("", nil, 0)
+	p.file, p.tok, p.errs = nil, scanner.Lexeme{}, nil
+	clear(p.ahead[:cap(p.ahead)])
+	p.ahead = p.ahead[:0]
+	p.alloc.reset()
+	parserPool.Put(p)
 }
 
 // bailout is the panic value used to unwind the parser at the first error;
@@ -101,7 +124,9 @@ type parser struct {
 	ahead    []scanner.Lexeme // buffered lookahead after tok
 	depth    int
 	maxDepth int
+	size     int // of the source
 	errs     ErrorList
+	alloc
 }
 
 // checkEncoding rejects NUL bytes and invalid UTF-8. Nix accepts some of
@@ -159,20 +184,23 @@ func (p *parser) errorExpected(what string) {
 	p.error(p.tok.Pos, fmt.Sprintf("expected %s, found %s", what, describe(p.tok)))
 }
 
-// scan returns the next non-comment lexeme from the scanner, recording
-// comments as trivia and turning scanner errors into a bailout.
-func (p *parser) scan() scanner.Lexeme {
+// scan stores the next non-comment lexeme from the scanner in *lx,
+// recording comments as trivia and turning scanner errors into a bailout.
+// (A Lexeme is 96 bytes; storing it in place saves copies.)
+func (p *parser) scan(lx *scanner.Lexeme) {
 	for {
-		lx := p.sc.Scan()
+		*lx = p.sc.Scan()
 		switch lx.Tok {
 		case token.COMMENT:
-			p.file.Comments = append(p.file.Comments, &ast.Comment{Slash: lx.Pos, Text: lx.Lit, EndP: lx.End})
+			c := p.comments.new(p)
+			*c = ast.Comment{Slash: lx.Pos, Text: lx.Lit, EndP: lx.End}
+			p.cmts.push(c)
 			continue
 		case token.ILLEGAL:
 			p.errs = append(p.errs, p.sc.Errors()...)
 			panic(bailout{})
 		}
-		return lx
+		return
 	}
 }
 
@@ -183,24 +211,38 @@ func (p *parser) next() {
 		p.ahead = p.ahead[:copy(p.ahead, p.ahead[1:])]
 		return
 	}
-	p.tok = p.scan()
+	p.scan(&p.tok)
 }
 
 // peek returns the token n positions after the current one (n ≥ 1).
 func (p *parser) peek(n int) scanner.Lexeme {
 	for len(p.ahead) < n {
-		p.ahead = append(p.ahead, p.scan()) // at the end the scanner repeats EOF
+		p.ahead = append(p.ahead, scanner.Lexeme{})
+		p.scan(&p.ahead[len(p.ahead)-1]) // at the end the scanner repeats EOF
 	}
 	return p.ahead[n-1]
 }
 
-func (p *parser) expect(tok token.Token) scanner.Lexeme {
-	lx := p.tok
-	if lx.Tok != tok {
+// expect consumes a tok, or reports an error. expectPos and expectEnd
+// also return its position or end: callers need no more of the 96-byte
+// Lexeme, and copying it costs.
+func (p *parser) expect(tok token.Token) {
+	if p.tok.Tok != tok {
 		p.errorExpected("'" + tok.String() + "'")
 	}
 	p.next()
-	return lx
+}
+
+func (p *parser) expectPos(tok token.Token) token.Pos {
+	pos := p.tok.Pos
+	p.expect(tok)
+	return pos
+}
+
+func (p *parser) expectEnd(tok token.Token) token.Pos {
+	end := p.tok.End
+	p.expect(tok)
+	return end
 }
 
 // enter counts one level of nesting; every recursive production calls it.

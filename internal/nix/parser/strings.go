@@ -9,15 +9,19 @@ import (
 
 // parseString parses "…" with interpolations.
 func (p *parser) parseString() *ast.String {
-	str := &ast.String{OpenPos: p.expect(token.STRING_OPEN).Pos}
+	str := p.strs.new(p)
+	*str = ast.String{OpenPos: p.expectPos(token.STRING_OPEN)}
+	mark := len(p.exprs)
 	for {
 		switch p.tok.Tok {
 		case token.STRING_TEXT:
-			str.Parts = appendText(str.Parts, &ast.Text{ValuePos: p.tok.Pos, Value: p.tok.Value, EndP: p.tok.End})
+			p.pushText(mark, p.tok.Pos, p.tok.Value, p.tok.End)
 			p.next()
 		case token.DOLLAR_CURLY:
-			str.Parts = append(str.Parts, p.parseInterp())
+			interp := p.parseInterp()
+			p.exprs.push(interp)
 		case token.STRING_CLOSE:
+			str.Parts = p.exprs.popTo(p, &p.exprList, mark)
 			str.EndP = p.tok.End
 			p.next()
 			return str
@@ -30,27 +34,31 @@ func (p *parser) parseString() *ast.String {
 // indPart is one lexer token of an indented string before indentation
 // stripping: text (indent reports literal source text) or an interpolation.
 type indPart struct {
-	text   *ast.Text
-	indent bool
-	interp *ast.Interp
+	pos, end token.Pos
+	value    string
+	indent   bool
+	interp   *ast.Interp
 }
 
 // parseIndString parses ”…” and strips indentation as Nix does.
 func (p *parser) parseIndString() *ast.String {
-	str := &ast.String{OpenPos: p.expect(token.IND_STRING_OPEN).Pos, Indented: true}
-	var parts []indPart
+	str := p.strs.new(p)
+	*str = ast.String{OpenPos: p.expectPos(token.IND_STRING_OPEN), Indented: true}
+	mark := len(p.indParts)
 	for {
 		switch p.tok.Tok {
 		case token.STRING_TEXT:
-			text := &ast.Text{ValuePos: p.tok.Pos, Value: p.tok.Value, EndP: p.tok.End}
-			parts = append(parts, indPart{text: text, indent: p.tok.Indent})
+			p.indParts.push(indPart{pos: p.tok.Pos, end: p.tok.End, value: p.tok.Value, indent: p.tok.Indent})
 			p.next()
 		case token.DOLLAR_CURLY:
-			parts = append(parts, indPart{interp: p.parseInterp()})
+			interp := p.parseInterp()
+			p.indParts.push(indPart{interp: interp})
 		case token.STRING_CLOSE:
 			str.EndP = p.tok.End
 			p.next()
-			str.Parts = stripIndentation(parts)
+			str.Parts = p.stripIndentation(p.indParts[mark:])
+			clear(p.indParts[mark:])
+			p.indParts = p.indParts[:mark]
 			return str
 		default:
 			p.errorExpected("''")
@@ -63,7 +71,7 @@ func (p *parser) parseIndString() *ast.String {
 // count, lines holding only spaces do not count, and interpolations and
 // escapes end a line's indentation. A final line of only spaces is dropped.
 // Empty text parts are omitted and adjacent ones merged.
-func stripIndentation(parts []indPart) []ast.Expr {
+func (p *parser) stripIndentation(parts []indPart) []ast.Expr {
 	minIndent := 1 << 62
 	atStart, cur := true, 0
 	for _, part := range parts {
@@ -74,8 +82,9 @@ func stripIndentation(parts []indPart) []ast.Expr {
 			}
 			continue
 		}
-		for _, c := range []byte(part.text.Value) {
-			switch {
+		v := part.value
+		for i := 0; i < len(v); i++ {
+			switch c := v[i]; {
 			case atStart && c == ' ':
 				cur++
 			case atStart && c == '\n':
@@ -89,45 +98,57 @@ func stripIndentation(parts []indPart) []ast.Expr {
 		}
 	}
 
-	var out []ast.Expr
+	mark := len(p.exprs)
 	atStart = true
 	dropped := 0
 	for i, part := range parts {
 		if part.interp != nil {
 			atStart, dropped = false, 0
-			out = append(out, part.interp)
+			p.exprs.push(part.interp)
 			continue
 		}
+		// The result is v less the indentation dropped. While only a
+		// prefix of v was dropped, it is a substring of v; b collects it
+		// only once text is kept before a dropped byte.
+		v := part.value
 		var b strings.Builder
-		for _, c := range []byte(part.text.Value) {
-			switch {
+		building := false
+		kept := 0 // v[kept:j] is kept and not yet in b
+		for j := 0; j < len(v); j++ {
+			switch c := v[j]; {
 			case atStart && c == ' ':
-				if dropped >= minIndent {
-					b.WriteByte(c)
+				if dropped < minIndent {
+					if j > kept {
+						if !building {
+							b.Grow(len(v))
+							building = true
+						}
+						b.WriteString(v[kept:j])
+					}
+					kept = j + 1
 				}
 				dropped++
 			case atStart && c == '\n':
 				dropped = 0
-				b.WriteByte(c)
 			case atStart:
 				atStart, dropped = false, 0
-				b.WriteByte(c)
-			default:
-				b.WriteByte(c)
-				if c == '\n' {
-					atStart = true
-				}
+			case c == '\n':
+				atStart = true
 			}
 		}
-		s := b.String()
+		s := v[kept:]
+		if building {
+			b.WriteString(s)
+			s = b.String()
+		}
 		if i == len(parts)-1 {
 			if nl := strings.LastIndexByte(s, '\n'); nl >= 0 && strings.Trim(s[nl+1:], " ") == "" {
 				s = s[:nl+1]
 			}
 		}
 		if s != "" {
-			out = appendText(out, &ast.Text{ValuePos: part.text.ValuePos, Value: s, EndP: part.text.EndP})
+			p.pushText(mark, part.pos, s, part.end)
 		}
 	}
-	return out
+	return p.exprs.popTo(p, &p.exprList, mark)
 }

@@ -1,15 +1,60 @@
 package scanner
 
+import "github.com/driftcheck/driftcheck/internal/nix/token"
+
 // The match functions return the length of the longest prefix of b matching
 // one of the regular expressions of Nix's lexer, or 0.
+
+// Byte classes, looked up in one table rather than tested by comparisons,
+// because the scanner asks them of nearly every byte of the source.
+const (
+	cIdentStart = 1 << iota // [a-zA-Z_], first byte of ID
+	cIdent                  // [a-zA-Z0-9_'-], later bytes of ID
+	cPath                   // PATH_CHAR [a-zA-Z0-9._+-]
+	cSpace                  // [ \t\r\n]
+	cPunct                  // a byte that is a whole token by itself and starts no longer one
+)
+
+var class [256]uint8
+
+// punct maps the cPunct bytes to their tokens.
+var punct [256]token.Token
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		letter := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+		digit := '0' <= b && b <= '9'
+		if letter || b == '_' {
+			class[c] |= cIdentStart
+		}
+		if letter || digit || b == '_' || b == '\'' || b == '-' {
+			class[c] |= cIdent
+		}
+		if letter || digit || b == '.' || b == '_' || b == '-' || b == '+' {
+			class[c] |= cPath
+		}
+		if b == ' ' || b == '\t' || b == '\r' || b == '\n' {
+			class[c] |= cSpace
+		}
+	}
+	// None of these begins a two-character operator, a number, a path, a
+	// URI, "${" or "''"; '{', '}' and '"' also change the start condition.
+	for c, tok := range map[byte]token.Token{
+		'(': token.LPAREN, ')': token.RPAREN, '[': token.LBRACK, ']': token.RBRACK,
+		';': token.SEMI, ':': token.COLON, ',': token.COMMA, '@': token.AT, '?': token.QUESTION,
+		'{': token.LBRACE, '}': token.RBRACE, '"': token.STRING_OPEN,
+	} {
+		class[c] |= cPunct
+		punct[c] = tok
+	}
+}
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 
 // isPathChar matches PATH_CHAR [a-zA-Z0-9\.\_\-\+].
-func isPathChar(c byte) bool {
-	return isLetter(c) || isDigit(c) || c == '.' || c == '_' || c == '-' || c == '+'
-}
+func isPathChar(c byte) bool { return class[c]&cPath != 0 }
 
 func isURIChar(c byte) bool {
 	if isLetter(c) || isDigit(c) {

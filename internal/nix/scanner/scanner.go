@@ -65,10 +65,15 @@ type Scanner struct {
 	errs       ErrorList
 }
 
-// Init prepares s to scan src.
+// Init prepares s to scan src. A Scanner may be initialised again; it then
+// reuses its internal buffers (line table, state stack).
 func (s *Scanner) Init(filename string, src []byte, mode Mode) {
-	*s = Scanner{filename: filename, src: src, text: string(src), mode: mode, stack: []state{stDefault}}
-	s.lineStarts = make([]int, 1, bytes.Count(src, []byte{'\n'})+1)
+	lineStarts, stack := s.lineStarts[:0], append(s.stack[:0], stDefault)
+	*s = Scanner{filename: filename, src: src, text: string(src), mode: mode, stack: stack}
+	if n := bytes.Count(src, []byte{'\n'}) + 1; cap(lineStarts) < n {
+		lineStarts = make([]int, 0, n)
+	}
+	s.lineStarts = append(lineStarts, 0)
 	for i := 0; ; {
 		j := bytes.IndexByte(src[i:], '\n')
 		if j < 0 {
@@ -84,16 +89,22 @@ func (s *Scanner) Errors() ErrorList { return s.errs }
 
 // Pos converts a byte offset into a Pos.
 func (s *Scanner) Pos(off int) token.Pos {
-	h := s.lineHint
-	// Offsets mostly grow, so try the next lines before searching.
-	for i := 0; i < 2 && h+1 < len(s.lineStarts) && s.lineStarts[h+1] <= off && s.lineStarts[h] <= off; i++ {
-		h++
+	ls, h := s.lineStarts, s.lineHint
+	if h >= len(ls) || ls[h] > off {
+		h = sort.SearchInts(ls, off+1) - 1
+	} else {
+		// Offsets mostly grow, and by little: walk forward a few lines
+		// before searching.
+		for i := 0; h+1 < len(ls) && ls[h+1] <= off; i++ {
+			if i == 4 {
+				h = sort.SearchInts(ls, off+1) - 1
+				break
+			}
+			h++
+		}
 	}
-	if h >= len(s.lineStarts) || s.lineStarts[h] > off || (h+1 < len(s.lineStarts) && s.lineStarts[h+1] <= off) {
-		h = sort.Search(len(s.lineStarts), func(i int) bool { return s.lineStarts[i] > off }) - 1
-		s.lineHint = h
-	}
-	return token.Pos{Offset: off, Line: h + 1, Col: off - s.lineStarts[h] + 1}
+	s.lineHint = h
+	return token.Pos{Offset: off, Line: h + 1, Col: off - ls[h] + 1}
 }
 
 // Position converts a byte offset into a file-qualified Position.
@@ -143,7 +154,7 @@ func (s *Scanner) fail(off int, format string, args ...any) Lexeme {
 
 // Scan returns the next lexeme. After an error it returns ILLEGAL, and the
 // error is in Errors; at the end of input it returns EOF.
-func (s *Scanner) Scan() Lexeme {
+func (s *Scanner) Scan() (lx Lexeme) {
 	if len(s.errs) > 0 {
 		return Lexeme{Tok: token.ILLEGAL, Pos: s.Pos(s.off), End: s.Pos(s.off)}
 	}
@@ -157,47 +168,48 @@ func (s *Scanner) Scan() Lexeme {
 	case stPath, stPathSlash:
 		return s.scanPathPart()
 	}
-	for {
-		lx, isComment := s.skipTrivia()
-		if !isComment {
-			break
-		}
+	for s.skipSpace() {
+		lx = s.scanComment()
 		if s.mode&ScanComments != 0 || lx.Tok == token.ILLEGAL {
 			return lx
 		}
 	}
-	return s.scanDefault()
+	if !s.scanFast(&lx) {
+		lx = s.scanDefault()
+	}
+	return lx
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+func isSpace(c byte) bool { return class[c]&cSpace != 0 }
 
-// skipTrivia skips whitespace and returns the next comment, if any.
-func (s *Scanner) skipTrivia() (Lexeme, bool) {
-	for s.off < len(s.src) && isSpace(s.src[s.off]) {
-		s.off++
+// skipSpace skips whitespace and reports whether a comment follows.
+func (s *Scanner) skipSpace() bool {
+	src, i := s.src, s.off
+	for i < len(src) && class[src[i]]&cSpace != 0 {
+		i++
 	}
+	s.off = i
+	return i < len(src) && (src[i] == '#' || src[i] == '/' && i+1 < len(src) && src[i+1] == '*')
+}
+
+// scanComment scans the comment at s.off, which skipSpace found.
+func (s *Scanner) scanComment() Lexeme {
 	start := s.off
-	if start >= len(s.src) {
-		return Lexeme{}, false
-	}
-	switch {
-	case s.src[start] == '#':
+	if s.src[start] == '#' {
 		end := start
 		for end < len(s.src) && s.src[end] != '\n' && s.src[end] != '\r' {
 			end++
 		}
 		s.off = end
-		return s.lexeme(token.COMMENT, start, end), true
-	case s.src[start] == '/' && start+1 < len(s.src) && s.src[start+1] == '*':
-		for i := start + 2; i+1 < len(s.src); i++ {
-			if s.src[i] == '*' && s.src[i+1] == '/' {
-				s.off = i + 2
-				return s.lexeme(token.COMMENT, start, i+2), true
-			}
-		}
-		return s.fail(start, "comment not terminated"), true
+		return s.lexeme(token.COMMENT, start, end)
 	}
-	return Lexeme{}, false
+	for i := start + 2; i+1 < len(s.src); i++ {
+		if s.src[i] == '*' && s.src[i+1] == '/' {
+			s.off = i + 2
+			return s.lexeme(token.COMMENT, start, i+2)
+		}
+	}
+	return s.fail(start, "comment not terminated")
 }
 
 // rule identifies the flex rule that produced the longest match.
@@ -253,12 +265,106 @@ func operator2(b []byte) token.Token {
 	return token.ILLEGAL
 }
 
-var operators1 = map[byte]token.Token{
+// operators1 maps the bytes that are one-character operators to their
+// tokens, and every other byte to ILLEGAL.
+var operators1 = [256]token.Token{
 	'(': token.LPAREN, ')': token.RPAREN, '[': token.LBRACK, ']': token.RBRACK,
 	';': token.SEMI, ':': token.COLON, ',': token.COMMA, '.': token.DOT,
 	'@': token.AT, '=': token.ASSIGN, '?': token.QUESTION, '+': token.ADD,
 	'-': token.SUB, '*': token.MUL, '/': token.QUO, '!': token.NOT,
 	'<': token.LSS, '>': token.GTR,
+}
+
+// scanFast scans, into *lx, the tokens most source consists of
+// (identifiers, keywords, punctuation, '=', '.'), where the general longest
+// match of scanDefault, which tries every rule, could only come to the same
+// result. It reports false, having done nothing, for any other token. It
+// fills Scan's result in place: a Lexeme is 96 bytes, and copies of it were
+// a visible part of the scanner's time.
+func (s *Scanner) scanFast(lx *Lexeme) bool {
+	start := s.off
+	if start >= len(s.src) {
+		return false
+	}
+	rest := s.src[start:]
+	switch c := rest[0]; {
+	case class[c]&cIdentStart != 0:
+		// An identifier, unless a path or URI is longer: both need a '/'
+		// or ':' right after the leading run of path characters (for a
+		// URI, of scheme characters, a subset). That run extends the
+		// identifier by '.' and '+' and stops at its '\'', so scanning on
+		// from the identifier's end finds every such '/' or ':' (and, after
+		// a '\'', some that do not matter, which only sends a few
+		// identifiers to scanDefault).
+		n := 1
+		for n < len(rest) && class[rest[n]]&cIdent != 0 {
+			n++
+		}
+		lead := n
+		for lead < len(rest) && class[rest[lead]]&cPath != 0 {
+			lead++
+		}
+		if lead == len(rest) || rest[lead] != '/' && rest[lead] != ':' {
+			s.off = start + n
+			lit := s.text[start : start+n]
+			s.setShort(lx, token.Lookup(lit), start, n, lit)
+			return true
+		}
+	case class[c]&cPunct != 0:
+		// A byte that starts no longer token than itself.
+		s.off = start + 1
+		tok := punct[c]
+		switch tok {
+		case token.LBRACE:
+			s.push(stDefault)
+		case token.RBRACE:
+			s.pop()
+		case token.STRING_OPEN:
+			s.push(stString)
+		}
+		lit := tok.String()
+		if tok == token.STRING_OPEN {
+			lit = s.text[start : start+1] // not an operator: source text, as lexeme does
+		}
+		s.setShort(lx, tok, start, 1, lit)
+		return true
+	case c == '=':
+		// "==" or "=": nothing else starts with '='.
+		if len(rest) > 1 && rest[1] == '=' {
+			s.off = start + 2
+			s.setShort(lx, token.EQL, start, 2, token.EQL.String())
+		} else {
+			s.off = start + 1
+			s.setShort(lx, token.ASSIGN, start, 1, token.ASSIGN.String())
+		}
+		return true
+	case c == '.':
+		// A select's dot, unless a float (.5), "..." or a path (./a, .a/b,
+		// ../a) starts here.
+		if len(rest) > 1 && (isDigit(rest[1]) || rest[1] == '.' || rest[1] == '/') {
+			return false
+		}
+		lead := 1
+		for lead < len(rest) && class[rest[lead]]&cPath != 0 {
+			lead++
+		}
+		if lead < len(rest) && rest[lead] == '/' {
+			return false
+		}
+		s.off = start + 1
+		s.setShort(lx, token.DOT, start, 1, token.DOT.String())
+		return true
+	}
+	return false
+}
+
+// setShort fills *lx for a token of n bytes that holds no newline.
+func (s *Scanner) setShort(lx *Lexeme, tok token.Token, start, n int, lit string) {
+	pos := s.Pos(start)
+	lx.Tok, lx.Pos, lx.Lit, lx.Value, lx.Indent = tok, pos, lit, lit, false
+	pos.Offset += n
+	pos.Col += n
+	lx.End = pos
 }
 
 func (s *Scanner) scanDefault() Lexeme {
@@ -391,7 +497,7 @@ func (s *Scanner) scanDefault() Lexeme {
 		s.off = end
 		return s.lexeme(token.URI, start, end)
 	}
-	if t, ok := operators1[rest[0]]; ok {
+	if t := operators1[rest[0]]; t != token.ILLEGAL {
 		s.off = start + 1
 		return s.lexeme(t, start, start+1)
 	}

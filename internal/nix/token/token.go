@@ -143,23 +143,31 @@ func (t Token) IsKeyword() bool { return keywordBeg < t && t < keywordEnd }
 // IsOperator reports whether t is an operator or delimiter.
 func (t Token) IsOperator() bool { return operatorBeg < t && t < operatorEnd }
 
-var keywords = map[string]Token{
-	"if": IF, "then": THEN, "else": ELSE, "assert": ASSERT, "with": WITH,
-	"let": LET, "in": IN, "rec": REC, "inherit": INHERIT, "or": OR,
-}
-
 // Lookup maps an identifier to its keyword token, or IDENT.
 func Lookup(ident string) Token {
-	// Keywords are 2 to 7 bytes long; most identifiers are not, or differ
-	// in the first byte, so this avoids hashing every identifier.
-	if len(ident) < 2 || len(ident) > 7 {
-		return IDENT
-	}
-	switch ident[0] {
-	case 'a', 'e', 'i', 'l', 'o', 'r', 't', 'w':
-		if tok, ok := keywords[ident]; ok {
-			return tok
-		}
+	// A switch on the string compiles to comparisons of length, then of
+	// bytes, which is cheaper than hashing every identifier for a map.
+	switch ident {
+	case "if":
+		return IF
+	case "then":
+		return THEN
+	case "else":
+		return ELSE
+	case "assert":
+		return ASSERT
+	case "with":
+		return WITH
+	case "let":
+		return LET
+	case "in":
+		return IN
+	case "rec":
+		return REC
+	case "inherit":
+		return INHERIT
+	case "or":
+		return OR
 	}
 	return IDENT
 }
