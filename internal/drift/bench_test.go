@@ -18,6 +18,7 @@ import (
 
 	"github.com/driftcheck/driftcheck/internal/gitrev/gittest"
 	"github.com/driftcheck/driftcheck/internal/live"
+	"github.com/driftcheck/driftcheck/internal/modules"
 	"github.com/driftcheck/driftcheck/internal/sdsandbox"
 	"github.com/driftcheck/driftcheck/internal/testreq"
 	"github.com/driftcheck/driftcheck/internal/unitdiff"
@@ -29,10 +30,9 @@ import (
 // the first 500 enabled and active, the other 500 triggered by 500 enabled
 // OnCalendar=daily timers.
 const (
-	benchServices    = 1000
-	benchTimers      = benchServices / 2
-	benchModuleFiles = 100 // 10 services and 5 timers each
-	benchHistory     = DefaultHistory
+	benchServices = 1000
+	benchTimers   = benchServices / 2
+	benchHistory  = DefaultHistory
 )
 
 func benchHostUnits() []sdsandbox.Unit {
@@ -57,21 +57,60 @@ func benchHostUnits() []sdsandbox.Unit {
 	return units
 }
 
-// benchModule is module file k: services 10k…10k+9 and timers 5k…5k+4,
-// declared as the host runs them, written as a NixOS module would be.
-func benchModule(k int, edit int) string {
+// benchCase is a repository declaring some of the host's units: services
+// svc-NNNN and timers tmr-NNNN by number, spread evenly over files module
+// files.
+type benchCase struct {
+	name     string
+	files    int
+	services []int
+	timers   []int
+}
+
+func (bc benchCase) declared() int { return len(bc.services) + len(bc.timers) }
+
+func span(from, to int) []int {
+	var out []int
+	for i := from; i < to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// The issue's case: 50 of the host's 1,500 units declared, in 5 module
+// files of 7 services and 3 timers: 20 enabled services (svc-0000…0019),
+// 15 timers (tmr-0000…0014) and the 15 services they trigger
+// (svc-0500…0514).
+var benchSpec = benchCase{
+	name:     "spec-50-declared",
+	files:    5,
+	services: append(span(0, 20), span(benchTimers, benchTimers+15)...),
+	timers:   span(0, 15),
+}
+
+// The stress case: every unit of the host declared, in 100 module files of
+// 10 services and 5 timers (2.6 KB, 135 lines each).
+var benchStress = benchCase{
+	name:     "stress-1500-declared",
+	files:    100,
+	services: span(0, benchServices),
+	timers:   span(0, benchTimers),
+}
+
+// module is module file k of the case, declaring its units as the host
+// runs them, written as a NixOS module would be; edit changes its comment.
+func (bc benchCase) module(k int, edit int) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "# bench module %d, edit %d\n{ config, lib, pkgs, ... }:\n\n{\n", k, edit)
-	per := benchServices / benchModuleFiles
-	for i := k * per; i < (k+1)*per; i++ {
+	part := func(all []int) []int { return all[k*len(all)/bc.files : (k+1)*len(all)/bc.files] }
+	for _, i := range part(bc.services) {
 		fmt.Fprintf(&s, "  systemd.services.svc-%04d = {\n", i)
 		if i < benchTimers {
 			s.WriteString("    wantedBy = [ \"multi-user.target\" ];\n")
 		}
 		s.WriteString("    serviceConfig = {\n      Type = \"oneshot\";\n      RemainAfterExit = true;\n      ExecStart = \"/bin/true\";\n    };\n  };\n\n")
 	}
-	per = benchTimers / benchModuleFiles
-	for i := k * per; i < (k+1)*per; i++ {
+	for _, i := range part(bc.timers) {
 		fmt.Fprintf(&s, "  systemd.timers.tmr-%04d = {\n    wantedBy = [ \"timers.target\" ];\n", i)
 		fmt.Fprintf(&s, "    timerConfig = {\n      OnCalendar = \"daily\";\n      Unit = \"svc-%04d.service\";\n    };\n  };\n\n", benchTimers+i)
 	}
@@ -79,24 +118,24 @@ func benchModule(k int, edit int) string {
 	return s.String()
 }
 
-// benchRepo commits the 100 module files, then benchHistory commits that
+// repo commits the case's module files, then benchHistory commits that
 // each edit one module file's comment, so that the default history search
 // reads benchHistory earlier revisions in full. It returns the repository
 // and the module files' paths in the work tree (which is at HEAD).
-func benchRepo(b *testing.B) (*gittest.Repo, []string) {
+func (bc benchCase) repo(b *testing.B) (*gittest.Repo, []string) {
 	b.Helper()
 	g := gittest.New(b)
 	files := map[string]string{}
 	var paths []string
-	for k := range benchModuleFiles {
+	for k := range bc.files {
 		p := fmt.Sprintf("nix/modules/bench-%02d.nix", k)
-		files[p] = benchModule(k, 0)
+		files[p] = bc.module(k, 0)
 		paths = append(paths, filepath.Join(g.Dir, filepath.FromSlash(p)))
 	}
-	g.Commit("1,000 services, 500 timers", files)
+	g.Commit(fmt.Sprintf("%d services, %d timers", len(bc.services), len(bc.timers)), files)
 	for c := 1; c <= benchHistory; c++ {
-		k := c % benchModuleFiles
-		g.Commit(fmt.Sprintf("edit %d", c), map[string]string{fmt.Sprintf("nix/modules/bench-%02d.nix", k): benchModule(k, c)})
+		k := c % bc.files
+		g.Commit(fmt.Sprintf("edit %d", c), map[string]string{fmt.Sprintf("nix/modules/bench-%02d.nix", k): bc.module(k, c)})
 	}
 	sort.Strings(paths)
 	return g, paths
@@ -104,36 +143,50 @@ func benchRepo(b *testing.B) (*gittest.Repo, []string) {
 
 // BenchmarkCheck measures the whole check (drift.Check as `driftcheck
 // check --repo R --bus-address A` runs it: resolve the revision with
-// go-git, read, parse and extract its 100 module files, the same for the
-// 20 earlier revisions of the stale search, the dirty check, read the
-// host over D-Bus, compare) on a repository declaring 1,000 services and
-// 500 timers, against the sandbox systemd running exactly those units.
+// go-git, read, parse and extract its module files, the same for the 20
+// earlier revisions of the stale search, the dirty check, read the host
+// over D-Bus, compare) against a sandbox systemd running 1,000 services
+// and 500 timers, in two cases:
 //
-// The baseline is what an operator would run by hand to see the same
-// facts, in the same run: `systemctl list-units --all -o json` and
-// `systemctl list-unit-files -o json` inside the sandbox (through
-// `nsenter`, as internal/live's benchmark runs them) plus one
-// `nix-instantiate --parse` of the 100 module files of the checked-out
-// work tree. It is a floor for the manual route: it gets no unit names out
-// of the modules (that needs an evaluation), does not compare anything,
-// reads no history and assumes the work tree is at the revision.
+//   - spec-50-declared, the issue's benchmark: a repository declaring 50
+//     of the host's units. Its baseline is the issue's: `systemctl
+//     list-units --all -o json` plus `systemctl list-unit-files -o json`
+//     inside the sandbox (through `nsenter`, as internal/live's benchmark
+//     runs them); `nix-instantiate --parse` of the module files is not
+//     part of it and is timed apart.
+//   - stress-1500-declared: a repository declaring all 1,500 units. Its
+//     baseline adds one `nix-instantiate --parse` of the 100 module files
+//     of the checked-out work tree to the two systemctl listings.
+//
+// Either baseline is a floor for the manual route: it gets no unit names
+// out of the modules (that needs an evaluation), compares nothing, reads
+// no history and assumes the work tree is at the revision. Every
+// iteration of the check asserts the verdict in-sync with no finding.
 func BenchmarkCheck(b *testing.B) {
 	sdsandbox.Require(b)
-	ctx := context.Background()
-	repo, moduleFiles := benchRepo(b)
 	start := time.Now()
 	sb := sdsandbox.New(b, sdsandbox.Options{Units: benchHostUnits(), BootTimeout: time.Minute})
 	b.Logf("booted %d units in %v", benchServices+benchTimers, time.Since(start))
+	b.Run(benchSpec.name, func(b *testing.B) { benchCheck(b, sb, benchSpec, false) })
+	b.Run(benchStress.name, func(b *testing.B) { benchCheck(b, sb, benchStress, true) })
+}
+
+func benchCheck(b *testing.B, sb *sdsandbox.Sandbox, bc benchCase, nixInBaseline bool) {
+	ctx := context.Background()
+	repo, moduleFiles := bc.repo(b)
 	opts := Options{RepoDir: repo.Dir, BusAddress: sb.BusAddress()}
 
-	check := func(b *testing.B, opts Options) {
-		r, err := Check(ctx, opts)
+	assertInSync := func(b *testing.B, r *Report, err error) {
 		if err != nil {
 			b.Fatal(err)
 		}
 		if r.Verdict != unitdiff.VerdictInSync || len(r.Findings) != 0 {
 			b.Fatalf("verdict %s, %d findings: %+v", r.Verdict, len(r.Findings), r.Findings[:min(3, len(r.Findings))])
 		}
+	}
+	check := func(b *testing.B, opts Options) {
+		r, err := Check(ctx, opts)
+		assertInSync(b, r, err)
 	}
 	systemctl := func(b *testing.B) {
 		for _, args := range [][]string{{"list-units", "--all", "-o", "json"}, {"list-unit-files", "-o", "json"}} {
@@ -150,10 +203,6 @@ func BenchmarkCheck(b *testing.B) {
 			b.Fatalf("nix-instantiate --parse: %v: %s", err, stderr.String())
 		}
 	}
-	baseline := func(b *testing.B, nix string) {
-		systemctl(b)
-		nixParse(b, nix)
-	}
 	check(b, opts) // the fixture is in sync: a finding means a broken benchmark
 
 	b.Run("driftcheck", func(b *testing.B) {
@@ -161,39 +210,63 @@ func BenchmarkCheck(b *testing.B) {
 			check(b, opts)
 		}
 	})
-	b.Run("baseline/systemctl-list-units+list-unit-files-json+nix-instantiate-parse", func(b *testing.B) {
-		nix := testreq.Command(b, "nix-instantiate", "nix-bin")
+	baselineName := "baseline/systemctl-list-units+list-unit-files-json"
+	if nixInBaseline {
+		baselineName += "+nix-instantiate-parse"
+	}
+	b.Run(baselineName, func(b *testing.B) {
+		nix := ""
+		if nixInBaseline {
+			nix = testreq.Command(b, "nix-instantiate", "nix-bin")
+		}
 		for b.Loop() {
-			baseline(b, nix)
+			systemctl(b)
+			if nixInBaseline {
+				nixParse(b, nix)
+			}
 		}
 	})
-	// Interleaved: each iteration times the check and the baseline back to
-	// back, so load from elsewhere on the machine hits both alike.
+	// Interleaved: each iteration times the check, the two systemctl
+	// listings and nix-instantiate --parse back to back, so load from
+	// elsewhere on the machine hits all alike. check/baseline is against
+	// this case's baseline; both ratios are reported.
 	b.Run("interleaved", func(b *testing.B) {
 		nix := testreq.Command(b, "nix-instantiate", "nix-bin")
-		var dc, base time.Duration
+		var dc, sys, np time.Duration
 		n := 0
 		for b.Loop() {
 			t0 := time.Now()
 			check(b, opts)
 			t1 := time.Now()
-			baseline(b, nix)
+			systemctl(b)
+			t2 := time.Now()
+			nixParse(b, nix)
 			dc += t1.Sub(t0)
-			base += time.Since(t1)
+			sys += t2.Sub(t1)
+			np += time.Since(t2)
 			n++
 		}
+		base := sys
+		if nixInBaseline {
+			base += np
+		}
 		b.ReportMetric(float64(dc.Nanoseconds())/float64(n), "check-ns/op")
+		b.ReportMetric(float64(sys.Nanoseconds())/float64(n), "systemctl-ns/op")
+		b.ReportMetric(float64(np.Nanoseconds())/float64(n), "nixparse-ns/op")
 		b.ReportMetric(float64(base.Nanoseconds())/float64(n), "baseline-ns/op")
 		b.ReportMetric(float64(dc)/float64(base), "check/baseline")
+		b.ReportMetric(float64(dc)/float64(sys), "check/systemctl")
+		b.ReportMetric(float64(dc)/float64(sys+np), "check/systemctl+nix")
 	})
 
-	// The baseline's two halves.
+	// The baseline's parts (for the spec case, nix-instantiate is not in
+	// the baseline: this says what adding it would cost).
 	b.Run("baseline/part/systemctl-list-units+list-unit-files-json", func(b *testing.B) {
 		for b.Loop() {
 			systemctl(b)
 		}
 	})
-	b.Run("baseline/part/nix-instantiate-parse-100-files", func(b *testing.B) {
+	b.Run(fmt.Sprintf("baseline/part/nix-instantiate-parse-%d-files", bc.files), func(b *testing.B) {
 		nix := testreq.Command(b, "nix-instantiate", "nix-bin")
 		for b.Loop() {
 			nixParse(b, nix)
@@ -201,6 +274,17 @@ func BenchmarkCheck(b *testing.B) {
 	})
 
 	// Where the check's time goes.
+	b.Run("driftcheck/parse-cache-off", func(b *testing.B) {
+		for b.Loop() {
+			c, err := newChecker(ctx, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.parses = nil
+			r, err := c.check(ctx)
+			assertInSync(b, r, err)
+		}
+	})
 	b.Run("driftcheck/history-none", func(b *testing.B) {
 		o := opts
 		o.History = -1
@@ -224,6 +308,35 @@ func BenchmarkCheck(b *testing.B) {
 	if in.Declared, err = c.declared(ctx, c.rev); err != nil {
 		b.Fatal(err)
 	}
+	if len(in.Declared.Units) != bc.declared() {
+		b.Fatalf("%d units declared, want %d", len(in.Declared.Units), bc.declared())
+	}
+	b.Run("phase/declared-one-revision", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.declared(ctx, c.rev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// The stale search alone: 20 earlier revisions, with a fresh parse
+	// cache per iteration as in a check, and without one.
+	history := func(cached bool) func(b *testing.B) {
+		return func(b *testing.B) {
+			for b.Loop() {
+				c.parses = nil
+				if cached {
+					c.parses = modules.NewParseCache()
+				}
+				h, err := c.history(ctx)
+				if err != nil || len(h) != benchHistory {
+					b.Fatalf("%d revisions, %v", len(h), err)
+				}
+			}
+		}
+	}
+	b.Run(fmt.Sprintf("phase/history-%d-revisions", benchHistory), history(true))
+	b.Run(fmt.Sprintf("phase/history-%d-revisions/parse-cache-off", benchHistory), history(false))
+
 	q := liveQuery(in)
 	conn, err := live.Connect(ctx, sb.BusAddress())
 	if err != nil {
@@ -237,11 +350,11 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		}
 	})
-	// The expensive D-Bus calls of that read, alone, with go-systemd on a
-	// connection of their own: the install states of the 1,500 unit files
-	// (listed through the 1,500 rename probes "*svc-0000*.service" …, each
-	// matching its own unit, as the read does; or through the exact
-	// names), and the properties of the 1,500 units.
+	// The D-Bus calls of that read, alone, with go-systemd on a connection
+	// of its own: the install states of the declared units' files (listed
+	// through the rename probes "*svc-0000*.service" …, each matching its
+	// own unit, as the read does; or through the exact names), and the
+	// properties of the units.
 	sd := benchSystemd(b, sb.BusAddress())
 	listFiles := func(patterns []string) func(b *testing.B) {
 		return func(b *testing.B) {
@@ -253,9 +366,27 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		}
 	}
-	b.Run("phase/ListUnitFilesByPatterns-1500-probes", listFiles(q.ScopeGlobs))
-	b.Run("phase/ListUnitFilesByPatterns-1500-names", listFiles(q.Names))
-	b.Run("phase/GetUnitProperties-1500-8-goroutines", func(b *testing.B) {
+	n := len(q.Names)
+	b.Run(fmt.Sprintf("phase/ListUnitsByPatterns-%d-probes", n), func(b *testing.B) {
+		for b.Loop() {
+			if _, err := sd.ListUnitsByPatternsContext(ctx, nil, q.ScopeGlobs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// A pattern matching no file: what enumerating the host's unit files
+	// costs systemd before any install state is computed.
+	b.Run("phase/ListUnitFilesByPatterns-no-match", func(b *testing.B) {
+		for b.Loop() {
+			files, err := sd.ListUnitFilesByPatternsContext(ctx, nil, []string{"no-such-unit-*.service"})
+			if err != nil || len(files) != 0 {
+				b.Fatalf("%d files, %v", len(files), err)
+			}
+		}
+	})
+	b.Run(fmt.Sprintf("phase/ListUnitFilesByPatterns-%d-probes", n), listFiles(q.ScopeGlobs))
+	b.Run(fmt.Sprintf("phase/ListUnitFilesByPatterns-%d-names", n), listFiles(q.Names))
+	b.Run(fmt.Sprintf("phase/GetUnitProperties-%d-8-goroutines", n), func(b *testing.B) {
 		for b.Loop() {
 			work := make(chan string)
 			errs := make(chan error, 8)
@@ -278,13 +409,6 @@ func BenchmarkCheck(b *testing.B) {
 				if err := <-errs; err != nil {
 					b.Fatal(err)
 				}
-			}
-		}
-	})
-	b.Run("phase/declared-one-revision", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := c.declared(ctx, c.rev); err != nil {
-				b.Fatal(err)
 			}
 		}
 	})

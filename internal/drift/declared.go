@@ -14,7 +14,7 @@ import (
 // the globs is an error (modules.ErrNoFiles): comparing nothing would read
 // as "in sync".
 func (c *checker) declared(ctx context.Context, rev *gitrev.Revision) (declared.Result, error) {
-	_, res, err := modules.Read(ctx, rev, c.globs)
+	_, res, err := c.parses.Read(ctx, rev, c.globs)
 	if err != nil {
 		return declared.Result{}, fmt.Errorf("read modules at %s: %w", rev.SHA, err)
 	}
@@ -24,7 +24,7 @@ func (c *checker) declared(ctx context.Context, rev *gitrev.Revision) (declared.
 // declaredLenient reads an earlier revision's units for the stale search;
 // a revision without module files simply declares nothing.
 func (c *checker) declaredLenient(ctx context.Context, rev *gitrev.Revision) (declared.Result, error) {
-	_, res, err := modules.Read(ctx, rev, c.globs)
+	_, res, err := c.parses.Read(ctx, rev, c.globs)
 	if errors.Is(err, modules.ErrNoFiles) {
 		return declared.Result{}, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/driftcheck/driftcheck/internal/declared"
 	"github.com/driftcheck/driftcheck/internal/gitrev"
 	"github.com/driftcheck/driftcheck/internal/live"
+	"github.com/driftcheck/driftcheck/internal/modules"
 	"github.com/driftcheck/driftcheck/internal/provenance"
 	"github.com/driftcheck/driftcheck/internal/unitdiff"
 )
@@ -79,6 +80,12 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.check(ctx)
+}
+
+// check gathers the facts and compares them; a checker runs one check.
+func (c *checker) check(ctx context.Context) (*Report, error) {
+	var err error
 	in := unitdiff.Input{Rev: c.rev.SHA}
 	if in.Declared, err = c.declared(ctx, c.rev); err != nil {
 		return nil, err
@@ -108,7 +115,7 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	return &Report{
 		Schema:   ReportSchema,
 		Rev:      c.rev.SHA,
-		Verdict:  unitdiff.Verdict(findings, opts.Strict),
+		Verdict:  unitdiff.Verdict(findings, c.opts.Strict),
 		Findings: findings,
 		Notes:    c.notes,
 	}, nil
@@ -122,6 +129,10 @@ type checker struct {
 	globs gitrev.Globs
 	notes []string
 	extra []unitdiff.Finding // findings about the check itself (a hygiene fact it could not read)
+	// parses keeps the parsed module files of this check by path and blob
+	// hash: the revision and the earlier revisions of the stale search
+	// share most files. nil parses every file of every revision.
+	parses *modules.ParseCache
 }
 
 func newChecker(ctx context.Context, opts Options) (*checker, error) {
@@ -149,7 +160,7 @@ func newChecker(ctx context.Context, opts Options) (*checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolve revision %q: %w", opts.Rev, err)
 	}
-	return &checker{opts: opts, repo: repo, rev: rev, globs: globs}, nil
+	return &checker{opts: opts, repo: repo, rev: rev, globs: globs, parses: modules.NewParseCache()}, nil
 }
 
 // ValidateScope rejects globs path.Match cannot use, so that a typo fails

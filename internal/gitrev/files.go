@@ -36,7 +36,11 @@ type Entry struct {
 // is nil and the file could not be used; the problem is specific to this
 // file (too large, binary, invalid UTF-8, a symbolic link).
 type File struct {
-	Path    string
+	Path string
+	// Hash is the blob's hash: two files with the same Hash have the same
+	// content, in this revision or any other (callers cache work on a
+	// file by it). It is set whether or not there is a Problem.
+	Hash    plumbing.Hash
 	Data    []byte
 	Problem error
 }
@@ -135,7 +139,7 @@ func (v *Revision) Files(ctx context.Context, globs Globs) ([]File, error) {
 }
 
 func (r *Repo) readEntry(e Entry) (File, error) {
-	f := File{Path: e.Path}
+	f := File{Path: e.Path, Hash: e.Hash}
 	if e.Size > r.MaxFileSize {
 		f.Problem = fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, e.Size, r.MaxFileSize)
 		return f, nil

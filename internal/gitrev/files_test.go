@@ -76,6 +76,10 @@ func TestFiles(t *testing.T) {
 			t.Errorf("unexpected file %s", f.Path)
 			continue
 		}
+		// Hash is git's blob hash, problem or not.
+		if want := strings.TrimSpace(g.Git("rev-parse", "HEAD:"+f.Path)); f.Hash.String() != want {
+			t.Errorf("%s: hash %s, want %s", f.Path, f.Hash, want)
+		}
 		if w.problem != nil {
 			if !errors.Is(f.Problem, w.problem) || f.Data != nil {
 				t.Errorf("%s: problem %v, data %q; want problem %v and no data", f.Path, f.Problem, f.Data, w.problem)

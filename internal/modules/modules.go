@@ -70,6 +70,10 @@ func Load(ctx context.Context, o Options) (*Loaded, error) {
 // Read reads and extracts the module files of one revision, for instance
 // one returned by gitrev.Repo.History.
 func Read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs) ([]gitrev.File, declared.Result, error) {
+	return read(ctx, v, globs, nil)
+}
+
+func read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs, cache *ParseCache) ([]gitrev.File, declared.Result, error) {
 	files, err := v.Files(ctx, globs)
 	if err != nil {
 		return nil, declared.Result{}, err
@@ -77,7 +81,7 @@ func Read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs) ([]gitrev
 	if len(files) == 0 {
 		return nil, declared.Result{}, fmt.Errorf("%w match %s at %.12s", ErrNoFiles, globs, v.SHA)
 	}
-	return files, Extract(files), nil
+	return files, extract(files, cache), nil
 }
 
 // Extract parses the files and extracts their units. It does no I/O. A
@@ -85,6 +89,10 @@ func Read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs) ([]gitrev
 // link) is reported in Errors with line 0, like a file that did not parse.
 // The slices of the result are never nil, so they encode as JSON arrays.
 func Extract(files []gitrev.File) declared.Result {
+	return extract(files, nil)
+}
+
+func extract(files []gitrev.File, cache *ParseCache) declared.Result {
 	var sources []declared.SourceFile
 	var problems []declared.ParseError
 	for _, f := range files {
@@ -92,7 +100,7 @@ func Extract(files []gitrev.File) declared.Result {
 			problems = append(problems, declared.ParseError{File: f.Path, Message: f.Problem.Error()})
 			continue
 		}
-		ast, err := parseFile(f.Path, f.Data)
+		ast, err := cache.parse(f)
 		if err != nil {
 			problems = append(problems, parseErrors(f.Path, err)...)
 		}
