@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/driftcheck/driftcheck/internal/declared"
+	"github.com/driftcheck/driftcheck/internal/drift"
 	"github.com/driftcheck/driftcheck/internal/live"
 )
 
@@ -47,9 +47,10 @@ normalized calendar specs.
 The JSON form (schema driftcheck.snapshot/v1) can be checked later, on
 another machine: driftcheck check --live FILE.
 
-With --repo (and --rev, --modules as for check), the system units the
-modules at that revision declare are read too. For a later check of the
-file, give the snapshot the same --scope globs as the check.
+With --repo (and --rev, --modules, --scope as for check), it reads what a
+check of that revision would read: the declared and formerly declared
+units, the scope and the probes that find renamed units. Take the snapshot
+that way for a later check of the file.
 
 Exit codes: 0 every unit read, 2 could not run (bus unreachable or lost
 mid-read, bad flag), 3 some unit could not be read (the snapshot is still
@@ -105,7 +106,7 @@ func runSnapshot(ctx context.Context, s streams, o snapshotOptions) error {
 	if err := o.validate(); err != nil {
 		return cannotRun(err)
 	}
-	names, err := o.unitNames(ctx)
+	query, err := o.query(ctx)
 	if err != nil {
 		return err
 	}
@@ -117,7 +118,7 @@ func runSnapshot(ctx context.Context, s streams, o snapshotOptions) error {
 		return cannotRun(fmt.Errorf("snapshot: %w", err))
 	}
 	defer conn.Close()
-	snap, err := live.Read(ctx, conn, live.Query{Names: names, ScopeGlobs: o.scope, Root: o.root})
+	snap, err := live.Read(ctx, conn, query)
 	if err != nil {
 		return cannotRun(fmt.Errorf("snapshot: read units from %s: %w", addr, err))
 	}
@@ -139,21 +140,23 @@ func runSnapshot(ctx context.Context, s streams, o snapshotOptions) error {
 	return nil
 }
 
-// unitNames is --unit plus, with --repo, the system units the revision
-// declares (user units live in another manager).
-func (o snapshotOptions) unitNames(ctx context.Context) ([]string, error) {
-	names := append([]string(nil), o.units...)
+// query is --unit and --scope plus, with --repo, exactly what a check of
+// that revision asks systemd for (declared and formerly declared names,
+// the scope of .driftcheck.json when no --scope is given, rename probes),
+// so a check of the snapshot file sees renames and stale units too.
+func (o snapshotOptions) query(ctx context.Context) (live.Query, error) {
+	q := live.Query{Names: append([]string(nil), o.units...), ScopeGlobs: o.scope, Root: o.root}
 	if !o.fromRepo {
-		return names, nil
+		return q, nil
 	}
-	loaded, err := o.repo.load(ctx)
+	if _, err := o.repo.globs(); err != nil {
+		return live.Query{}, cannotRun(err)
+	}
+	checkQuery, err := drift.Query(ctx, drift.Options{RepoDir: o.repo.Repo, Rev: o.repo.Rev, Modules: o.repo.Modules, Scope: o.scope})
 	if err != nil {
-		return nil, err
+		return live.Query{}, cannotRun(fmt.Errorf("snapshot: %w", err))
 	}
-	for _, u := range loaded.Result.Units {
-		if u.Scope != declared.ScopeUser {
-			names = append(names, u.Name)
-		}
-	}
-	return names, nil
+	q.Names = append(q.Names, checkQuery.Names...)
+	q.ScopeGlobs = checkQuery.ScopeGlobs
+	return q, nil
 }

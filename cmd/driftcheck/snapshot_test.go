@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +83,7 @@ func TestSnapshotCommandAgainstSandbox(t *testing.T) {
 	})
 
 	t.Run("names from the declared units of a revision", func(t *testing.T) {
-		repo, revA, _ := checkIncidentRepo(t)
+		repo, revA, revB := checkIncidentRepo(t)
 		code, stdout, stderr := runSnapshotCLI(t, "snapshot", bus, "--repo", repo.Dir, "--rev", revA)
 		if code != 0 || stderr != "" {
 			t.Fatalf("exit %d, stderr %q", code, stderr)
@@ -94,9 +97,30 @@ func TestSnapshotCommandAgainstSandbox(t *testing.T) {
 			names = append(names, u.Name)
 		}
 		// revision A declares docker-prune.{service,timer}; virtualisation.docker
-		// brings the stock docker-prune.service too.
-		if diff := cmp.Diff([]string{"docker-prune.service", "docker-prune.timer"}, names); diff != "" {
+		// brings the stock docker-prune.service too. The rename probes a
+		// check uses find ci-docker-prune.service.
+		if diff := cmp.Diff([]string{"ci-docker-prune.service", "docker-prune.service", "docker-prune.timer"}, names); diff != "" {
 			t.Errorf("units read (-want +got):\n%s", diff)
+		}
+
+		// A check of the snapshot file says what a check on the host says,
+		// renames included, for either revision.
+		for _, rev := range []string{revA, revB} {
+			_, snapOut, _ := runSnapshotCLI(t, "snapshot", bus, "--repo", repo.Dir, "--rev", rev)
+			file := filepath.Join(t.TempDir(), "host.json")
+			if err := os.WriteFile(file, []byte(snapOut), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, onHost, _ := runCheckCLI(t, bus, "--repo", repo.Dir, "--rev", rev, "--format", "json")
+			_, fromFile, _ := runCheckCLI(t, "--live", file, "--repo", repo.Dir, "--rev", rev, "--format", "json")
+			hostKinds := findingKinds(t, onHost)
+			t.Logf("%.12s on the host: %q", rev, hostKinds)
+			if len(hostKinds) == 0 {
+				t.Fatalf("%.12s: no findings on the host; the comparison below would prove nothing", rev)
+			}
+			if diff := cmp.Diff(hostKinds, findingKinds(t, fromFile)); diff != "" {
+				t.Errorf("%.12s: check of the snapshot differs from the check on the host (-host +file):\n%s", rev, diff)
+			}
 		}
 	})
 
@@ -146,4 +170,25 @@ func TestSnapshotCommandCannotRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// findingKinds is "kind unit -> live unit" for each finding of a check
+// report, in the report's order.
+func findingKinds(t *testing.T, report string) []string {
+	t.Helper()
+	var r struct {
+		Findings []struct {
+			Kind     string `json:"kind"`
+			Unit     string `json:"unit"`
+			LiveUnit string `json:"live_unit"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(report), &r); err != nil {
+		t.Fatalf("not a check report: %v\n%s", err, report)
+	}
+	var out []string
+	for _, f := range r.Findings {
+		out = append(out, f.Kind+" "+f.Unit+" -> "+f.LiveUnit)
+	}
+	return out
 }

@@ -83,17 +83,43 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	return c.check(ctx)
 }
 
-// check gathers the facts and compares them; a checker runs one check.
-func (c *checker) check(ctx context.Context) (*Report, error) {
+// Query is what Check asks systemd for with these options: the declared
+// and formerly declared names, the scope, and the probes that find renamed
+// units. `driftcheck snapshot --repo` asks the same, so that a later
+// `check --live FILE` of that snapshot sees what a check on the host sees.
+func Query(ctx context.Context, opts Options) (live.Query, error) {
+	c, err := newChecker(ctx, opts)
+	if err != nil {
+		return live.Query{}, err
+	}
+	in, err := c.gitFacts(ctx)
+	if err != nil {
+		return live.Query{}, err
+	}
+	return liveQuery(in), nil
+}
+
+// gitFacts reads what the repository says: the declared units at the
+// revision, the scope, and the units of earlier revisions.
+func (c *checker) gitFacts(ctx context.Context) (unitdiff.Input, error) {
 	var err error
 	in := unitdiff.Input{Rev: c.rev.SHA}
 	if in.Declared, err = c.declared(ctx, c.rev); err != nil {
-		return nil, err
+		return in, err
 	}
 	if in.Scope, err = c.scope(ctx); err != nil {
-		return nil, err
+		return in, err
 	}
 	if in.History, err = c.history(ctx); err != nil {
+		return in, err
+	}
+	return in, nil
+}
+
+// check gathers the facts and compares them; a checker runs one check.
+func (c *checker) check(ctx context.Context) (*Report, error) {
+	in, err := c.gitFacts(ctx)
+	if err != nil {
 		return nil, err
 	}
 	if in.Hygiene, err = c.hygiene(ctx); err != nil {
