@@ -180,7 +180,6 @@ func (s *Scanner) Scan() (lx Lexeme) {
 	return lx
 }
 
-func isSpace(c byte) bool { return class[c]&cSpace != 0 }
 
 // skipSpace skips whitespace and reports whether a comment follows.
 func (s *Scanner) skipSpace() bool {
