@@ -180,7 +180,6 @@ func (s *Scanner) Scan() (lx Lexeme) {
 	return lx
 }
 
-
 // skipSpace skips whitespace and reports whether a comment follows.
 func (s *Scanner) skipSpace() bool {
 	src, i := s.src, s.off
