@@ -24,9 +24,8 @@ import (
 	"github.com/driftcheck/driftcheck/internal/unitdiff"
 )
 
-// The end-to-end benchmark's host: the fixture of internal/live's
-// BenchmarkLiveRead (benchSandbox there; test helpers cannot be imported,
-// so it is repeated here and must stay the same): 1,000 oneshot services,
+// The end-to-end benchmark's host is the one internal/live's
+// BenchmarkLiveRead reads (sdsandbox.FleetUnits): 1,000 oneshot services,
 // the first 500 enabled and active, the other 500 triggered by 500 enabled
 // OnCalendar=daily timers.
 const (
@@ -35,27 +34,7 @@ const (
 	benchHistory  = DefaultHistory
 )
 
-func benchHostUnits() []sdsandbox.Unit {
-	var units []sdsandbox.Unit
-	for i := range benchServices {
-		u := sdsandbox.Unit{
-			Name:    fmt.Sprintf("svc-%04d.service", i),
-			Content: "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
-		}
-		if i < benchTimers {
-			u.WantedBy = []string{"multi-user.target"}
-		}
-		units = append(units, u)
-	}
-	for i := range benchTimers {
-		units = append(units, sdsandbox.Unit{
-			Name:     fmt.Sprintf("tmr-%04d.timer", i),
-			Content:  fmt.Sprintf("[Timer]\nOnCalendar=daily\nUnit=svc-%04d.service\n", benchTimers+i),
-			WantedBy: []string{"timers.target"},
-		})
-	}
-	return units
-}
+func benchHostUnits() []sdsandbox.Unit { return sdsandbox.FleetUnits(benchServices) }
 
 // benchCase is a repository declaring some of the host's units: services
 // svc-NNNN and timers tmr-NNNN by number, spread evenly over files module

@@ -18,25 +18,7 @@ import (
 // services/2 enabled timers.
 func benchSandbox(b *testing.B, services int) *sdsandbox.Sandbox {
 	b.Helper()
-	var units []sdsandbox.Unit
-	half := services / 2
-	for i := range services {
-		u := sdsandbox.Unit{
-			Name:    fmt.Sprintf("svc-%04d.service", i),
-			Content: "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
-		}
-		if i < half {
-			u.WantedBy = []string{"multi-user.target"}
-		}
-		units = append(units, u)
-	}
-	for i := range half {
-		units = append(units, sdsandbox.Unit{
-			Name:     fmt.Sprintf("tmr-%04d.timer", i),
-			Content:  fmt.Sprintf("[Timer]\nOnCalendar=daily\nUnit=svc-%04d.service\n", half+i),
-			WantedBy: []string{"timers.target"},
-		})
-	}
+	units := sdsandbox.FleetUnits(services)
 	start := time.Now()
 	sb := sdsandbox.New(b, sdsandbox.Options{Units: units, BootTimeout: time.Minute})
 	b.Logf("booted %d units in %v", len(units), time.Since(start))
