@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -22,15 +21,6 @@ import (
 
 // runCheckCLI runs "driftcheck check args..." as main does, with captured
 // streams.
-func runCheckCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var out, errOut bytes.Buffer
-	code = run(ctx, append([]string{"check"}, args...), streams{In: strings.NewReader(""), Out: &out, Err: &errOut})
-	return code, out.String(), errOut.String()
-}
-
 // checkJSON is the part of the JSON report the tests read.
 type checkJSON struct {
 	Schema   string `json:"schema"`

@@ -21,15 +21,6 @@ import (
 	"github.com/driftcheck/driftcheck/internal/testreq"
 )
 
-func runLintCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var out, errOut bytes.Buffer
-	code = run(ctx, append([]string{"lint"}, args...), streams{In: strings.NewReader(""), Out: &out, Err: &errOut})
-	return code, out.String(), errOut.String()
-}
-
 // incidentRepo builds the bundled example repository (examples/incident)
 // with the real git binary.
 func incidentRepo(t *testing.T) *incident.Repo {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -15,15 +13,6 @@ import (
 	"github.com/driftcheck/driftcheck/internal/prune"
 	"github.com/driftcheck/driftcheck/internal/testreq"
 )
-
-func runPruneCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	code = run(ctx, append([]string{"prune"}, args...), streams{In: strings.NewReader(""), Out: &out, Err: &errb})
-	return code, out.String(), errb.String()
-}
 
 func TestPruneBadFlags(t *testing.T) {
 	tests := []struct {

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -18,15 +15,6 @@ import (
 
 // runSnapshotCLI runs the driftcheck command line as main does, with
 // captured streams.
-func runSnapshotCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var out, errOut bytes.Buffer
-	code = run(ctx, args, streams{In: strings.NewReader(""), Out: &out, Err: &errOut})
-	return code, out.String(), errOut.String()
-}
-
 func TestSnapshotCommandAgainstSandbox(t *testing.T) {
 	t.Parallel()
 	sb := sdsandbox.New(t, sdsandbox.Options{Layout: sdsandbox.NixOSLike, Units: []sdsandbox.Unit{
@@ -38,7 +26,7 @@ func TestSnapshotCommandAgainstSandbox(t *testing.T) {
 	bus := "--bus-address=" + sb.BusAddress()
 
 	t.Run("json", func(t *testing.T) {
-		code, stdout, stderr := runSnapshotCLI(t, "snapshot", bus, "--root", sb.RootFS(),
+		code, stdout, stderr := runCLI(t, "snapshot", bus, "--root", sb.RootFS(),
 			"--scope", "*docker-prune*", "--unit", "absent.service")
 		if code != 0 || stderr != "" {
 			t.Fatalf("exit %d, stderr %q", code, stderr)
@@ -71,7 +59,7 @@ func TestSnapshotCommandAgainstSandbox(t *testing.T) {
 	})
 
 	t.Run("text", func(t *testing.T) {
-		code, stdout, stderr := runSnapshotCLI(t, "snapshot", bus, "--format", "text", "--unit", "docker-prune.timer")
+		code, stdout, stderr := runCLI(t, "snapshot", bus, "--format", "text", "--unit", "docker-prune.timer")
 		if code != 0 || stderr != "" {
 			t.Fatalf("exit %d, stderr %q", code, stderr)
 		}
@@ -84,7 +72,7 @@ func TestSnapshotCommandAgainstSandbox(t *testing.T) {
 
 	t.Run("names from the declared units of a revision", func(t *testing.T) {
 		repo, revA, revB := checkIncidentRepo(t)
-		code, stdout, stderr := runSnapshotCLI(t, "snapshot", bus, "--repo", repo.Dir, "--rev", revA)
+		code, stdout, stderr := runCLI(t, "snapshot", bus, "--repo", repo.Dir, "--rev", revA)
 		if code != 0 || stderr != "" {
 			t.Fatalf("exit %d, stderr %q", code, stderr)
 		}
@@ -106,7 +94,7 @@ func TestSnapshotCommandAgainstSandbox(t *testing.T) {
 		// A check of the snapshot file says what a check on the host says,
 		// renames included, for either revision.
 		for _, rev := range []string{revA, revB} {
-			_, snapOut, _ := runSnapshotCLI(t, "snapshot", bus, "--repo", repo.Dir, "--rev", rev)
+			_, snapOut, _ := runCLI(t, "snapshot", bus, "--repo", repo.Dir, "--rev", rev)
 			file := filepath.Join(t.TempDir(), "host.json")
 			if err := os.WriteFile(file, []byte(snapOut), 0o644); err != nil {
 				t.Fatal(err)
@@ -125,7 +113,7 @@ func TestSnapshotCommandAgainstSandbox(t *testing.T) {
 	})
 
 	t.Run("unreadable unit exits 3 and still writes the snapshot", func(t *testing.T) {
-		code, stdout, stderr := runSnapshotCLI(t, "snapshot", bus, "--unit", "template@.service", "--unit", "docker-prune.timer")
+		code, stdout, stderr := runCLI(t, "snapshot", bus, "--unit", "template@.service", "--unit", "docker-prune.timer")
 		if code != exitIncomplete {
 			t.Fatalf("exit %d, want %d; stderr %q", code, exitIncomplete, stderr)
 		}
@@ -158,7 +146,7 @@ func TestSnapshotCommandCannotRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runSnapshotCLI(t, append([]string{"snapshot"}, tt.args...)...)
+			code, stdout, stderr := runCLI(t, append([]string{"snapshot"}, tt.args...)...)
 			if code != exitCannotRun {
 				t.Errorf("exit %d, want %d", code, exitCannotRun)
 			}

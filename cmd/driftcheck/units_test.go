@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -20,15 +17,6 @@ import (
 
 // runUnitsCLI runs the driftcheck command line as main does, with captured
 // streams.
-func runUnitsCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var out, errOut bytes.Buffer
-	code = run(ctx, args, streams{In: strings.NewReader(""), Out: &out, Err: &errOut})
-	return code, out.String(), errOut.String()
-}
-
 const pruneModule = `{ config, lib, pkgs, ... }:
 {
   systemd.services.docker-prune = {
@@ -109,7 +97,7 @@ let cfg = config.services.app; in
   config.systemd.services.${cfg.unitName} = { description = "worker"; };
 }
 `})
-	code, stdout, stderr := runUnitsCLI(t, "units", "--repo", g.Dir, "--format", "json")
+	code, stdout, stderr := runCLI(t, "units", "--repo", g.Dir, "--format", "json")
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, stdout)
 	}
@@ -118,7 +106,7 @@ let cfg = config.services.app; in
 	if len(got.Units) != 1 || got.Units[0].Name != "app-worker.service" || !slices.Contains(got.Units[0].Notes, note) {
 		t.Fatalf("units = %+v, want app-worker.service with note %q", got.Units, note)
 	}
-	code, stdout, _ = runUnitsCLI(t, "units", "--repo", g.Dir)
+	code, stdout, _ = runCLI(t, "units", "--repo", g.Dir)
 	if code != 0 || !strings.Contains(stdout, "app-worker.service: "+note) {
 		t.Errorf("text output (exit %d) lacks the note:\n%s", code, stdout)
 	}
@@ -130,7 +118,7 @@ func TestUnitsJSON(t *testing.T) {
 	// Uncommitted changes are not read.
 	g.Write("nix/modules/uncommitted.nix", `{ systemd.services.ci-docker-prune = { }; }`)
 
-	code, stdout, stderr := runUnitsCLI(t, "units", "--repo", g.Dir, "--format", "json")
+	code, stdout, stderr := runCLI(t, "units", "--repo", g.Dir, "--format", "json")
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, stdout)
 	}
@@ -197,7 +185,7 @@ func TestUnitsRevisionsAndRepos(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runUnitsCLI(t, append([]string{"units", "--format=json"}, tt.args...)...)
+			code, stdout, stderr := runCLI(t, append([]string{"units", "--format=json"}, tt.args...)...)
 			if code != 0 || stderr != "" {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
@@ -247,7 +235,7 @@ func TestUnitsExitCodes(t *testing.T) {
 			for _, m := range tt.modules {
 				args = append(args, "--modules", m)
 			}
-			code, stdout, stderr := runUnitsCLI(t, args...)
+			code, stdout, stderr := runCLI(t, args...)
 			if code != tt.wantCode || stderr != "" {
 				t.Fatalf("exit %d (want %d), stderr %q\n%s", code, tt.wantCode, stderr, stdout)
 			}
@@ -304,7 +292,7 @@ func TestUnitsCannotRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runUnitsCLI(t, append([]string{"units"}, tt.args...)...)
+			code, stdout, stderr := runCLI(t, append([]string{"units"}, tt.args...)...)
 			if code != 2 {
 				t.Errorf("exit %d, want 2", code)
 			}
@@ -326,7 +314,7 @@ func TestUnitsTextEscapesUntrustedNames(t *testing.T) {
 		"nix/broken.nix": "{ \x1b[1m = ; }\n",
 		"nix/ok.nix":     pruneModule,
 	})
-	code, stdout, stderr := runUnitsCLI(t, "units", "--repo", g.Dir)
+	code, stdout, stderr := runCLI(t, "units", "--repo", g.Dir)
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (broken.nix does not parse); stderr %q", code, stderr)
 	}
@@ -343,7 +331,7 @@ func TestUnitsTextEscapesUntrustedNames(t *testing.T) {
 func TestUnitsText(t *testing.T) {
 	g := gittest.New(t)
 	sha := g.Commit("prune", map[string]string{"nix/modules/prune.nix": pruneModule, "nix/dyn.nix": dynamicModule})
-	code, stdout, stderr := runUnitsCLI(t, "units", "--repo", g.Dir)
+	code, stdout, stderr := runCLI(t, "units", "--repo", g.Dir)
 	if code != 3 || stderr != "" {
 		t.Fatalf("exit %d (want 3), stderr %q", code, stderr)
 	}
