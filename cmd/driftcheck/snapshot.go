@@ -149,9 +149,6 @@ func (o snapshotOptions) query(ctx context.Context) (live.Query, error) {
 	if !o.fromRepo {
 		return q, nil
 	}
-	if _, err := o.repo.globs(); err != nil {
-		return live.Query{}, cannotRun(err)
-	}
 	checkQuery, err := drift.Query(ctx, drift.Options{RepoDir: o.repo.Repo, Rev: o.repo.Rev, Modules: o.repo.Modules, Scope: o.scope})
 	if err != nil {
 		return live.Query{}, cannotRun(fmt.Errorf("snapshot: %w", err))
