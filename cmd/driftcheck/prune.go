@@ -82,7 +82,9 @@ func (o pruneOptions) validate() (*regexp.Regexp, error) {
 	if o.format != "text" && o.format != "json" {
 		return nil, fmt.Errorf("prune: --format %q: want text or json", o.format)
 	}
-	if o.threshold < 0 || o.threshold > 100 {
+	// Written so that NaN fails too: every comparison with NaN is false,
+	// and a NaN threshold would keep the pressure gate closed forever.
+	if !(o.threshold >= 0 && o.threshold <= 100) {
 		return nil, fmt.Errorf("prune: --threshold %g: want a percentage from 0 to 100", o.threshold)
 	}
 	if o.until < 0 {

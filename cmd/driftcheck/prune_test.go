@@ -21,6 +21,9 @@ func TestPruneBadFlags(t *testing.T) {
 		want string
 	}{
 		{"threshold", []string{"--threshold", "120"}, "--threshold"},
+		{"threshold NaN", []string{"--threshold", "NaN"}, "--threshold"},
+		{"threshold +Inf", []string{"--threshold", "+Inf"}, "--threshold"},
+		{"threshold -Inf", []string{"--threshold", "-Inf"}, "--threshold"},
 		{"format", []string{"--format", "xml"}, "--format"},
 		{"busy pattern", []string{"--busy-pattern", "("}, "--busy-pattern"},
 		{"until", []string{"--until", "-1h"}, "--until"},
@@ -29,9 +32,13 @@ func TestPruneBadFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runPruneCLI(t, append(tt.args, "--state-dir", t.TempDir())...)
+			code, stdout, stderr := runPruneCLI(t, append(tt.args, "--state-dir", t.TempDir(), "--no-drift-gate",
+				"--docker-host", "unix://"+filepath.Join(t.TempDir(), "none.sock"))...)
 			if code != exitCannotRun || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.want) {
 				t.Fatalf("exit %d, stderr %q; want exit 2 and one line naming %q", code, stderr, tt.want)
+			}
+			if stdout != "" {
+				t.Fatalf("a rejected flag must print no report; stdout %q", stdout)
 			}
 		})
 	}
@@ -111,5 +118,46 @@ func TestPruneJSONAndMetrics(t *testing.T) {
 	data, err := os.ReadFile(metrics)
 	if err != nil || !strings.Contains(string(data), `driftcheck_prune_outcome{outcome="skipped"} 1`) {
 		t.Fatalf("metrics file: %v\n%s", err, data)
+	}
+}
+
+// A deploy lock whose directory does not exist is a bad configuration:
+// exit 2, one line naming the path, and no directory created.
+func TestPruneLockDirectoryMustExist(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nonexistent", "dir")
+	code, _, stderr := runPruneCLI(t, "--no-drift-gate", "--lock", filepath.Join(dir, "x.lock"),
+		"--docker-host", "unix://"+filepath.Join(t.TempDir(), "none.sock"), "--state-dir", t.TempDir())
+	if code != exitCannotRun || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, dir) {
+		t.Fatalf("exit %d, stderr %q; want exit 2 and one line naming %s", code, stderr, dir)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatalf("prune created the lock's directory %s", dir)
+	}
+}
+
+// Exit 2 after the run started (here: the daemon is unreachable) still
+// writes the report on stdout, as docs/exit-codes.md says: a run that
+// fails midway may already have deleted objects, and a JSON consumer needs
+// one parseable document with outcome "error". The reason is also the one
+// line on stderr.
+func TestPruneExitTwoWritesTheReport(t *testing.T) {
+	code, stdout, stderr := runPruneCLI(t, "--no-drift-gate", "--format", "json",
+		"--docker-host", "unix://"+filepath.Join(t.TempDir(), "none.sock"), "--state-dir", t.TempDir())
+	if code != exitCannotRun || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q; want exit 2 and one line", code, stderr)
+	}
+	var rep prune.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("stdout at exit 2 is not one JSON report: %v\n%s", err, stdout)
+	}
+	if rep.Outcome != prune.OutcomeError || !strings.Contains(rep.Error, "docker daemon") {
+		t.Fatalf("report outcome %q error %q; want outcome error naming the daemon", rep.Outcome, rep.Error)
+	}
+	doc, err := os.ReadFile("../../docs/exit-codes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "`prune` still writes its report") {
+		t.Fatal("docs/exit-codes.md does not state that prune writes its report at exit 2")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 )
@@ -81,6 +82,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 }
 
 func run(ctx context.Context, opts Options, r *Report, now func() time.Time) error {
+	// A deploy lock in a missing directory is a configuration error, found
+	// before the drift check so that it is reported on every run.
+	if opts.DeployLock != "" {
+		if err := CheckLockDir(opts.DeployLock); err != nil {
+			return fmt.Errorf("deploy lock: %w", err)
+		}
+	}
 	if open, err := driftGate(ctx, opts, r); err != nil || !open {
 		return err
 	}
@@ -175,6 +183,12 @@ func driftGate(ctx context.Context, opts Options, r *Report) (bool, error) {
 // takeLocks takes the prune's own lock (two prunes never overlap) and the
 // deploy lock, both without waiting.
 func takeLocks(opts Options, r *Report) (release func(), open bool, err error) {
+	// The state directory is the prune's own (StateDirectory= in the NixOS
+	// module); create it. The deploy lock's directory belongs to the
+	// deploy tooling and must exist (TryLock).
+	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
+		return nil, false, fmt.Errorf("state directory: %w", err)
+	}
 	paths := []string{filepath.Join(opts.StateDir, "prune.lock")}
 	if opts.DeployLock != "" {
 		paths = append(paths, opts.DeployLock)
