@@ -80,6 +80,7 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer c.repo.Close()
 	return c.check(ctx)
 }
 
@@ -92,6 +93,7 @@ func Query(ctx context.Context, opts Options) (live.Query, error) {
 	if err != nil {
 		return live.Query{}, err
 	}
+	defer c.repo.Close()
 	in, err := c.gitFacts(ctx)
 	if err != nil {
 		return live.Query{}, err

@@ -29,7 +29,6 @@ type Entry struct {
 	Path string // slash path relative to the repository root
 	Hash plumbing.Hash
 	Mode filemode.FileMode
-	Size int64
 }
 
 // File is a file of a revision with its content. When Problem is set, Data
@@ -106,11 +105,7 @@ func (r *Repo) walkTree(ctx context.Context, tree *object.Tree, dir string, glob
 			if !globs.Match(p) {
 				continue
 			}
-			size, err := r.git.Storer.EncodedObjectSize(e.Hash)
-			if err != nil {
-				return fmt.Errorf("read size of %s: %w", p, err)
-			}
-			*out = append(*out, Entry{Path: p, Hash: e.Hash, Mode: e.Mode, Size: size})
+			*out = append(*out, Entry{Path: p, Hash: e.Hash, Mode: e.Mode})
 		}
 	}
 	return nil
@@ -140,25 +135,23 @@ func (v *Revision) Files(ctx context.Context, globs Globs) ([]File, error) {
 
 func (r *Repo) readEntry(e Entry) (File, error) {
 	f := File{Path: e.Path, Hash: e.Hash}
-	if e.Size > r.MaxFileSize {
-		f.Problem = fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, e.Size, r.MaxFileSize)
-		return f, nil
-	}
-	blob, err := r.git.BlobObject(e.Hash)
+	obj, err := r.git.Storer.EncodedObject(plumbing.BlobObject, e.Hash)
 	if err != nil {
 		return f, fmt.Errorf("read blob %s: %w", e.Hash, err)
 	}
-	rd, err := blob.Reader()
+	size := obj.Size()
+	if size > r.MaxFileSize {
+		f.Problem = fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, size, r.MaxFileSize)
+		return f, nil
+	}
+	rd, err := obj.Reader()
 	if err != nil {
 		return f, fmt.Errorf("open blob %s: %w", e.Hash, err)
 	}
 	defer rd.Close()
-	data, err := io.ReadAll(io.LimitReader(rd, r.MaxFileSize+1))
-	if err != nil {
-		return f, fmt.Errorf("read blob %s: %w", e.Hash, err)
-	}
-	if int64(len(data)) != e.Size {
-		return f, fmt.Errorf("read blob %s: %d bytes, header says %d (corrupt object?)", e.Hash, len(data), e.Size)
+	data := make([]byte, size)
+	if _, err := io.ReadFull(rd, data); err != nil {
+		return f, fmt.Errorf("read blob %s: %d bytes expected: %w (corrupt object?)", e.Hash, size, err)
 	}
 	f.Problem = contentProblem(e.Mode, data)
 	if f.Problem == nil {

@@ -3,6 +3,7 @@ package gitrev
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,5 +153,58 @@ func TestFilesDefaultSizeLimit(t *testing.T) {
 	}
 	if !strings.Contains(files[0].Problem.Error(), "16777217 bytes") {
 		t.Errorf("problem %q does not give the size", files[0].Problem)
+	}
+}
+
+// TestFilesPackedSameAsLoose reads the same revisions from loose objects
+// and, after git gc, from a pack where most blobs are deltas of each
+// other: the files are the same bytes, and a pack read through kept-open
+// descriptors serves many revisions.
+func TestFilesPackedSameAsLoose(t *testing.T) {
+	g := gittest.New(t)
+	base := strings.Repeat("{ services.x = { enable = true; }; }\n", 200)
+	var shas []string
+	for i := range 12 {
+		shas = append(shas, g.Commit("edit", map[string]string{
+			"nix/a.nix":                   base + strings.Repeat("# edit\n", i),
+			"nix/b.nix":                   strings.Replace(base, "true", "false", i),
+			fmt.Sprintf("nix/c%d.nix", i): fmt.Sprintf("{ c = %d; }\n", i),
+		}))
+	}
+	globs := mustGlobs(t, DefaultModuleGlob)
+	read := func() map[string][]File {
+		r := mustOpen(t, g.Dir)
+		defer r.Close()
+		out := map[string][]File{}
+		for _, sha := range shas {
+			v, err := r.Resolve(context.Background(), sha)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out[sha], err = v.Files(context.Background(), globs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return out
+	}
+	loose := read()
+	g.Git("gc", "-q", "--aggressive")
+	if packs, _ := filepath.Glob(filepath.Join(g.Dir, ".git", "objects", "pack", "*.pack")); len(packs) == 0 {
+		t.Fatal("git gc wrote no pack")
+	}
+	packed := read()
+	for _, sha := range shas {
+		if len(loose[sha]) != len(packed[sha]) {
+			t.Fatalf("%.7s: %d loose files, %d packed", sha, len(loose[sha]), len(packed[sha]))
+		}
+		for i, f := range loose[sha] {
+			p := packed[sha][i]
+			if f.Path != p.Path || f.Hash != p.Hash || string(f.Data) != string(p.Data) || f.Problem != nil || p.Problem != nil {
+				t.Errorf("%.7s %s: loose and packed reads differ", sha, f.Path)
+			}
+		}
+	}
+	if got := string(packed[shas[11]][0].Data); got != base+strings.Repeat("# edit\n", 11) {
+		t.Errorf("nix/a.nix at the last revision: %d bytes, want %d", len(got), len(base)+11*7)
 	}
 }

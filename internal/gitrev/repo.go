@@ -16,10 +16,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // MaxFileSize bounds the blobs that Files reads; a larger file is reported
@@ -41,7 +44,8 @@ var (
 // Repo is an open repository.
 type Repo struct {
 	git      *git.Repository
-	workTree string // absolute root of the work tree; "" for a bare repository
+	store    *filesystem.Storage // nil unless the storage keeps descriptors
+	workTree string              // absolute root of the work tree; "" for a bare repository
 	// MaxFileSize bounds the blobs Files reads; Open sets it to MaxFileSize.
 	MaxFileSize int64
 }
@@ -72,14 +76,35 @@ func Open(dir string) (*Repo, error) {
 	}
 	repo := &Repo{git: r, MaxFileSize: MaxFileSize}
 	wt, err := r.Worktree()
+	var wtFS billy.Filesystem
 	switch {
 	case errors.Is(err, git.ErrIsBareRepository):
 	case err != nil:
 		return nil, fmt.Errorf("open work tree of %s: %w", dir, err)
 	default:
 		repo.workTree = wt.Filesystem.Root()
+		wtFS = wt.Filesystem
+	}
+	// Reopen the same git directory with storage that keeps pack files
+	// open: go-git otherwise reopens (and re-resolves the path of) the
+	// pack for every object it reads.
+	if st, ok := r.Storer.(*filesystem.Storage); ok {
+		repo.store = filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(),
+			filesystem.Options{KeepDescriptors: true, LargeObjectThreshold: MaxFileSize})
+		if repo.git, err = git.Open(repo.store, wtFS); err != nil {
+			return nil, fmt.Errorf("open repository %s: %w", dir, err)
+		}
 	}
 	return repo, nil
+}
+
+// Close releases the pack files the repository keeps open. A Repo that is
+// never closed holds them until it is garbage collected.
+func (r *Repo) Close() error {
+	if r.store == nil {
+		return nil
+	}
+	return r.store.Close()
 }
 
 // isGitDir reports a directory laid out as a git directory: HEAD, objects
