@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -174,5 +173,4 @@ func BenchmarkReadCorpus(b *testing.B) {
 			}
 		})
 	}
-	_ = fmt.Sprint
 }
