@@ -390,7 +390,7 @@ func (c *checker) provenance(ctx context.Context) unitdiff.Provenance {
 		c.note("provenance: not available (no %s)", path)
 		return unitdiff.Provenance{}
 	}
-	status, err := provenance.Compare(host, c.rev.SHA, c.opts.RepoDir)
+	status, err := provenance.Compare(ctx, host, c.repo, c.rev)
 	if err != nil {
 		c.hygieneUnread(unitdiff.KindRevision, fmt.Sprintf("could not relate the host's revision %s to %s: %v", host.Revision, unitdiff.ShortRev(c.rev.SHA), err))
 		return unitdiff.Provenance{}

@@ -24,11 +24,20 @@ var (
 	ErrSymlink     = errors.New("symbolic link, not followed")
 )
 
+// Hash is a git object name (SHA-1).
+type Hash [20]byte
+
+// String is the hash in hex.
+func (h Hash) String() string { return plumbing.Hash(h).String() }
+
+// IsZero reports the zero hash, which names no object.
+func (h Hash) IsZero() bool { return h == Hash{} }
+
 // Entry is a file of a revision's tree.
 type Entry struct {
 	Path string // slash path relative to the repository root
-	Hash plumbing.Hash
-	Mode filemode.FileMode
+	Hash Hash   // the blob's hash
+	mode filemode.FileMode
 }
 
 // File is a file of a revision with its content. When Problem is set, Data
@@ -39,7 +48,7 @@ type File struct {
 	// Hash is the blob's hash: two files with the same Hash have the same
 	// content, in this revision or any other (callers cache work on a
 	// file by it). It is set whether or not there is a Problem.
-	Hash    plumbing.Hash
+	Hash    Hash
 	Data    []byte
 	Problem error
 }
@@ -105,7 +114,7 @@ func (r *Repo) walkTree(ctx context.Context, tree *object.Tree, dir string, glob
 			if !globs.Match(p) {
 				continue
 			}
-			*out = append(*out, Entry{Path: p, Hash: e.Hash, Mode: e.Mode})
+			*out = append(*out, Entry{Path: p, Hash: Hash(e.Hash), mode: e.Mode})
 		}
 	}
 	return nil
@@ -135,7 +144,7 @@ func (v *Revision) Files(ctx context.Context, globs Globs) ([]File, error) {
 
 func (r *Repo) readEntry(e Entry) (File, error) {
 	f := File{Path: e.Path, Hash: e.Hash}
-	obj, err := r.git.Storer.EncodedObject(plumbing.BlobObject, e.Hash)
+	obj, err := r.git.Storer.EncodedObject(plumbing.BlobObject, plumbing.Hash(e.Hash))
 	if err != nil {
 		return f, fmt.Errorf("read blob %s: %w", e.Hash, err)
 	}
@@ -153,7 +162,7 @@ func (r *Repo) readEntry(e Entry) (File, error) {
 	if _, err := io.ReadFull(rd, data); err != nil {
 		return f, fmt.Errorf("read blob %s: %d bytes expected: %w (corrupt object?)", e.Hash, size, err)
 	}
-	f.Problem = contentProblem(e.Mode, data)
+	f.Problem = contentProblem(e.mode, data)
 	if f.Problem == nil {
 		f.Data = data
 	}

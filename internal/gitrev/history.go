@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
@@ -36,7 +35,7 @@ func (r *Repo) History(ctx context.Context, from *Revision, globs Globs, n int) 
 		if err != nil {
 			return nil, fmt.Errorf("history of %s: %w", from.SHA, err)
 		}
-		var prev map[string]plumbing.Hash
+		var prev map[string]Hash
 		if parent != nil {
 			if prev, err = r.snapshot(ctx, parent, globs, cache); err != nil {
 				return nil, err
@@ -62,19 +61,19 @@ func firstParent(c *object.Commit) (*object.Commit, error) {
 }
 
 // snapshot maps each matching path of c's tree to its blob hash.
-func (r *Repo) snapshot(ctx context.Context, c *object.Commit, globs Globs, cache subtreeCache) (map[string]plumbing.Hash, error) {
+func (r *Repo) snapshot(ctx context.Context, c *object.Commit, globs Globs, cache subtreeCache) (map[string]Hash, error) {
 	entries, err := r.revision(c).list(ctx, globs, cache)
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]plumbing.Hash, len(entries))
+	m := make(map[string]Hash, len(entries))
 	for _, e := range entries {
 		m[e.Path] = e.Hash
 	}
 	return m, nil
 }
 
-func sameSnapshot(a, b map[string]plumbing.Hash) bool {
+func sameSnapshot(a, b map[string]Hash) bool {
 	if len(a) != len(b) {
 		return false
 	}

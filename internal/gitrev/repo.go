@@ -397,6 +397,29 @@ func (r *Repo) hashesWithPrefix(prefix string) ([]plumbing.Hash, error) {
 	return hashes, nil
 }
 
+// LookupCommit finds the commit with a full or abbreviated (at least 4
+// hex digits) sha. Unlike Resolve it never reads a ref, so a branch that
+// happens to be named like a sha cannot stand in for a commit id a host
+// reported. An id that names no commit is an ErrUnknownRevision; one that
+// matches several, an ErrAmbiguousRevision.
+func (r *Repo) LookupCommit(ctx context.Context, id string) (*Revision, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(id) < 4 || len(id) > 2*len(plumbing.ZeroHash) || !isHex(id) {
+		return nil, fmt.Errorf("%w %q: not a commit id", ErrUnknownRevision, id)
+	}
+	h, err := r.resolvePrefix(id)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.git.CommitObject(h)
+	if err != nil {
+		return nil, fmt.Errorf("read commit %s: %w", h, err)
+	}
+	return r.revision(c), nil
+}
+
 // HasCommit reports whether the repository holds the commit with the full
 // hex sha; the host-provenance check uses it for a deployed revision.
 func (r *Repo) HasCommit(sha string) (bool, error) {

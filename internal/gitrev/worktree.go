@@ -101,7 +101,7 @@ func (v *Revision) compareDir(ctx context.Context, dir string, globs Globs, useI
 			return SourceDiff{}, err
 		case !found:
 			d.Missing = append(d.Missing, e.Path)
-		case h != e.Hash:
+		case Hash(h) != e.Hash:
 			d.Differing = append(d.Differing, e.Path)
 		}
 	}

@@ -3,8 +3,6 @@ package modules
 import (
 	"context"
 
-	"github.com/go-git/go-git/v5/plumbing"
-
 	"github.com/driftcheck/driftcheck/internal/declared"
 	"github.com/driftcheck/driftcheck/internal/gitrev"
 	"github.com/driftcheck/driftcheck/internal/nix/ast"
@@ -29,7 +27,7 @@ type ParseCache struct {
 }
 
 type parseKey struct {
-	hash plumbing.Hash
+	hash gitrev.Hash
 	path string
 }
 

@@ -15,8 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/driftcheck/driftcheck/internal/gitrev"
 )
 
 // DefaultPath is where NixOS installs nixos-version for the running system.
@@ -105,37 +104,27 @@ func isCommitID(s string) bool {
 	return strings.Trim(strings.ToLower(s), "0123456789abcdef") == ""
 }
 
-// Compare relates the host's revision to rev, a full commit id in the
-// repository at repoDir.
-func Compare(host Host, rev, repoDir string) (Status, error) {
+// Compare relates the host's revision to rev, a commit of repo.
+func Compare(ctx context.Context, host Host, repo *gitrev.Repo, rev *gitrev.Revision) (Status, error) {
 	if IsDirty(host.Revision) {
 		return Dirty, nil
 	}
 	if !isCommitID(host.Revision) {
 		return Unknown, nil
 	}
-	repo, err := git.PlainOpenWithOptions(repoDir, &git.PlainOpenOptions{DetectDotGit: true})
-	if err != nil {
-		return "", fmt.Errorf("open repository %s: %w", repoDir, err)
-	}
-	hostHash, err := repo.ResolveRevision(plumbing.Revision(host.Revision))
-	if err != nil {
+	hostRev, err := repo.LookupCommit(ctx, host.Revision)
+	if errors.Is(err, gitrev.ErrUnknownRevision) || errors.Is(err, gitrev.ErrAmbiguousRevision) {
 		return Unknown, nil
 	}
-	hostCommit, err := repo.CommitObject(*hostHash)
 	if err != nil {
-		return Unknown, nil
+		return "", fmt.Errorf("look up the host's revision %s: %w", host.Revision, err)
 	}
-	target, err := repo.CommitObject(plumbing.NewHash(rev))
-	if err != nil {
-		return "", fmt.Errorf("read commit %s: %w", rev, err)
-	}
-	if hostCommit.Hash == target.Hash {
+	if hostRev.SHA == rev.SHA {
 		return Equal, nil
 	}
-	older, err := hostCommit.IsAncestor(target)
+	older, err := repo.IsAncestor(ctx, hostRev.SHA, rev.SHA)
 	if err != nil {
-		return "", fmt.Errorf("is %s an ancestor of %s: %w", host.Revision, rev, err)
+		return "", fmt.Errorf("is %s an ancestor of %s: %w", host.Revision, rev.SHA, err)
 	}
 	if older {
 		return Older, nil
