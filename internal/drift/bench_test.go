@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/godbus/dbus/v5"
 
+	"github.com/driftcheck/driftcheck/internal/busdial"
 	"github.com/driftcheck/driftcheck/internal/gitrev/gittest"
 	"github.com/driftcheck/driftcheck/internal/live"
 	"github.com/driftcheck/driftcheck/internal/modules"
@@ -396,21 +396,7 @@ func benchCheck(b *testing.B, sb *sdsandbox.Sandbox, bc benchCase, nixInBaseline
 // benchSystemd connects go-systemd to the sandbox's bus.
 func benchSystemd(b *testing.B, addr string) *sddbus.Conn {
 	b.Helper()
-	sd, err := sddbus.NewConnection(func() (*dbus.Conn, error) {
-		conn, err := dbus.Dial(addr)
-		if err != nil {
-			return nil, err
-		}
-		if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(os.Getuid()))}); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		if err := conn.Hello(); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		return conn, nil
-	})
+	sd, err := sddbus.NewConnection(func() (*dbus.Conn, error) { return busdial.Dial(addr) })
 	if err != nil {
 		b.Fatal(err)
 	}

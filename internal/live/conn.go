@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"sync"
 
 	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/godbus/dbus/v5"
+
+	"github.com/driftcheck/driftcheck/internal/busdial"
 )
 
 // DefaultSystemBus is the system bus when neither --bus-address nor
@@ -42,9 +42,11 @@ type Conn struct {
 
 // Connect dials addr, authenticates as the current uid (EXTERNAL) and says
 // Hello. The address is the seam tests use to point a reader or a command
-// at a sandbox: nothing reads the process environment here. ctx bounds only the connecting: godbus ties a connection's
-// lifetime to the context it was dialed with, so the dial itself gets none
-// and a connect that outlives ctx is abandoned and closed.
+// at a sandbox: nothing reads the process environment here.
+//
+// ctx bounds only the connecting. godbus ties a connection's lifetime to the
+// context it was dialed with, so the dial itself gets none, and a connect
+// that outlives ctx is abandoned and closed when it completes.
 func Connect(ctx context.Context, addr string) (*Conn, error) {
 	type result struct {
 		conn *Conn
@@ -77,7 +79,7 @@ func dialManager(addr string) (*Conn, error) {
 		dialed []*dbus.Conn
 	)
 	dial := func() (*dbus.Conn, error) {
-		conn, err := dialBus(addr)
+		conn, err := busdial.Dial(addr)
 		if err != nil {
 			return nil, err
 		}
@@ -97,22 +99,6 @@ func dialManager(addr string) (*Conn, error) {
 		return nil, errors.New("no connection dialed")
 	}
 	return &Conn{sd: sd, raw: dialed[0]}, nil
-}
-
-func dialBus(addr string) (*dbus.Conn, error) {
-	conn, err := dbus.Dial(addr)
-	if err != nil {
-		return nil, err
-	}
-	if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(os.Getuid()))}); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("authenticate: %w", err)
-	}
-	if err := conn.Hello(); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("hello: %w", err)
-	}
-	return conn, nil
 }
 
 // Close closes both bus connections.

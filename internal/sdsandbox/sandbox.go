@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/driftcheck/driftcheck/internal/busdial"
 )
 
 const systemdBinary = "/lib/systemd/systemd"
@@ -198,7 +200,7 @@ func (s *Sandbox) readyStep(ctx context.Context) error {
 	}
 	stepCtx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	conn, err := dialBus(stepCtx, s.BusAddress())
+	conn, err := busdial.Dial(s.BusAddress(), dbus.WithContext(stepCtx))
 	if err != nil {
 		return fmt.Errorf("bus: %w", err)
 	}
@@ -221,23 +223,6 @@ func (s *Sandbox) readyStep(ctx context.Context) error {
 		return fmt.Errorf("system state %q", st)
 	}
 	return nil
-}
-
-// dialBus connects and authenticates as the current uid.
-func dialBus(ctx context.Context, addr string) (*dbus.Conn, error) {
-	conn, err := dbus.Dial(addr, dbus.WithContext(ctx))
-	if err != nil {
-		return nil, err
-	}
-	if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(os.Getuid()))}); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	if err := conn.Hello(); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return conn, nil
 }
 
 // PID is the host PID of the sandbox's systemd.
