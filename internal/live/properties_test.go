@@ -2,8 +2,10 @@ package live
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/godbus/dbus/v5"
@@ -36,21 +38,66 @@ func TestUnitFromProperties(t *testing.T) {
 		},
 		{
 			name:  "load error without message keeps the error name",
-			props: map[string]any{"LoadError": []any{"org.freedesktop.systemd1.BadUnitSetting", ""}},
-			want:  Unit{Name: "a.service", LoadError: "org.freedesktop.systemd1.BadUnitSetting"},
+			props: map[string]any{"LoadState": "bad-setting", "LoadError": []any{"org.freedesktop.systemd1.BadUnitSetting", ""}},
+			want:  Unit{Name: "a.service", LoadState: "bad-setting", LoadError: "org.freedesktop.systemd1.BadUnitSetting"},
 		},
 		{
-			name:  "wrong types are ignored, not a panic",
-			props: map[string]any{"LoadState": 3, "NeedDaemonReload": "yes", "LoadError": "x"},
-			want:  Unit{Name: "a.service"},
+			name:  "wrong types of other properties are ignored, not a panic",
+			props: map[string]any{"LoadState": "stub", "ActiveState": 3, "NeedDaemonReload": "yes", "LoadError": "x"},
+			want:  Unit{Name: "a.service", LoadState: "stub"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, unitFromProperties("a.service", tt.props)); diff != "" {
+			got, err := unitFromProperties("a.service", tt.props)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestUnitFromPropertiesNeedsLoadState: whether a unit exists hangs on its
+// load state, so a missing, mistyped, empty or unknown one is an error
+// about the unit (never a unit that counts as present), the read goes on,
+// and the message does not repeat an unbounded value.
+func TestUnitFromPropertiesNeedsLoadState(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	tests := []struct {
+		name  string
+		props map[string]any
+		want  string
+	}{
+		{"missing", map[string]any{"ActiveState": "active"}, "the bus sent no LoadState property"},
+		{"mistyped", map[string]any{"LoadState": uint32(1)}, "property LoadState is a uint32, not a string"},
+		{"empty", map[string]any{"LoadState": ""}, "no load state"},
+		{"unknown", map[string]any{"LoadState": "exploded"}, `unknown load state "exploded"`},
+		{"unknown and long", map[string]any{"LoadState": long}, "(1048576 bytes)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, err := unitFromProperties("a.service", tt.props)
+			if err == nil {
+				t.Fatalf("accepted as %+v", u)
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "a.service") {
+				t.Errorf("error %q, want it to name a.service and say %q", err, tt.want)
+			}
+			if len(err.Error()) > 200 {
+				t.Errorf("error is %d bytes long, want a bounded excerpt", len(err.Error()))
+			}
+			if isFatal(fmt.Errorf("wrapped: %w", err)) {
+				t.Error("isFatal: a bad property of one unit must not abort the read")
+			}
+		})
+	}
+	for state := range loadStates {
+		if _, err := unitFromProperties("a.service", map[string]any{"LoadState": state}); err != nil {
+			t.Errorf("load state %q: %v", state, err)
+		}
 	}
 }
 

@@ -294,7 +294,10 @@ func (r reader) readUnit(ctx context.Context, name string, stateListed bool) (Un
 	if err != nil {
 		return Unit{}, fmt.Errorf("get properties of %s: %w", name, err)
 	}
-	u := unitFromProperties(name, props)
+	u, err := unitFromProperties(name, props)
+	if err != nil {
+		return Unit{}, err
+	}
 	u.StorePath = resolveStorePath(r.q.Root, u.FragmentPath)
 
 	if !stateListed {
@@ -321,6 +324,10 @@ func (r reader) readUnit(ctx context.Context, name string, stateListed bool) (Un
 // isFatal tells a lost bus or a systemd that left it (the whole read is
 // void) from an error reply about one unit (recorded, the read goes on).
 func isFatal(err error) bool {
+	var badProp *badPropertyError
+	if errors.As(err, &badProp) {
+		return false // the bus answered, about this unit only
+	}
 	var dbusErr dbus.Error
 	if !errors.As(err, &dbusErr) {
 		return true // transport: connection closed, EOF, timeout, cancelled

@@ -3,8 +3,11 @@ package live
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"strings"
 	"time"
 )
 
@@ -59,16 +62,101 @@ func (s *Snapshot) WriteJSON(w io.Writer) error {
 	return enc.Encode(s)
 }
 
-// ReadSnapshot decodes a snapshot and checks its schema.
+// MaxSnapshotBytes bounds a snapshot file. A real host's snapshot is
+// kilobytes to a few megabytes (about 0.5 KB per unit); decoding costs
+// about six times the file in memory, so a larger file is refused rather
+// than read.
+const MaxSnapshotBytes = 64 << 20
+
+// ReadSnapshot decodes one snapshot document of at most MaxSnapshotBytes,
+// checks its schema and its units: a unit listed twice, or data after the
+// document, makes the file unusable (an error); a unit whose load state is
+// missing or not one systemd reports is moved to Errors, so that a check
+// of the file is incomplete rather than trusting a unit it cannot place.
 func ReadSnapshot(r io.Reader) (*Snapshot, error) {
+	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > MaxSnapshotBytes {
+			return nil, errSnapshotTooLarge
+		}
+	}
 	var s Snapshot
-	dec := json.NewDecoder(r)
+	dec := json.NewDecoder(&boundedReader{r: r, left: MaxSnapshotBytes})
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("decode snapshot: %w", err)
+		return nil, decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if errors.Is(err, errSnapshotTooLarge) {
+			return nil, err
+		}
+		return nil, errors.New("decode snapshot: data after the snapshot document (one JSON document per file)")
 	}
 	if s.Schema != SnapshotSchema {
-		return nil, fmt.Errorf("snapshot schema is %q, want %q", s.Schema, SnapshotSchema)
+		return nil, fmt.Errorf("snapshot schema is %s, want %q", quoteExcerpt(s.Schema), SnapshotSchema)
+	}
+	if err := s.checkUnits(); err != nil {
+		return nil, err
 	}
 	return &s, nil
+}
+
+var errSnapshotTooLarge = fmt.Errorf("snapshot is larger than %d MiB", MaxSnapshotBytes>>20)
+
+// decodeError bounds a decoding error's message: encoding/json repeats an
+// unknown field's name whole.
+func decodeError(err error) error {
+	if errors.Is(err, errSnapshotTooLarge) {
+		return err
+	}
+	msg := err.Error()
+	if len(msg) > 4*maxEcho {
+		msg = strings.ToValidUTF8(msg[:4*maxEcho], "") + "…"
+	}
+	return fmt.Errorf("decode snapshot: %s", msg)
+}
+
+// checkUnits rejects a unit listed twice (which entry would be the host's?)
+// and turns a unit without a known load state into a read error.
+func (s *Snapshot) checkUnits() error {
+	seen := make(map[string]bool, len(s.Units))
+	kept := s.Units[:0]
+	for _, u := range s.Units {
+		if seen[u.Name] {
+			return fmt.Errorf("snapshot lists unit %s more than once", quoteExcerpt(u.Name))
+		}
+		seen[u.Name] = true
+		if err := checkLoadState(u.LoadState); err != nil {
+			s.Errors = append(s.Errors, ReadError{Unit: u.Name, Message: "snapshot: " + err.Error()})
+			continue
+		}
+		kept = append(kept, u)
+	}
+	s.Units = kept
+	return nil
+}
+
+// boundedReader reads at most left bytes, then fails with
+// errSnapshotTooLarge instead of returning EOF.
+type boundedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One byte more tells a file of exactly the limit from a longer one.
+		var one [1]byte
+		if n, err := b.r.Read(one[:]); n > 0 {
+			return 0, errSnapshotTooLarge
+		} else if err != nil {
+			return 0, err
+		}
+		return 0, nil
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
