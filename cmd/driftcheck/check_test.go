@@ -666,3 +666,28 @@ func TestCheckHistoryDepth(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckShallowClone checks a clone made with --depth, as CI systems
+// make them: the stale-unit search stops at the boundary with a note
+// instead of failing the check with "object not found" (exit 2).
+func TestCheckShallowClone(t *testing.T) {
+	t.Parallel()
+	origin, _, _ := checkIncidentRepo(t)
+	for i := range 3 {
+		origin.Commit(fmt.Sprintf("edit %d", i), map[string]string{"nix/modules/other.nix": fmt.Sprintf("{ ... }: { } # %d\n", i)})
+	}
+	clone := gittest.New(t)
+	clone.Git("fetch", "-q", "--depth", "2", "file://"+origin.Dir, "main")
+	clone.Git("reset", "-q", "--hard", "FETCH_HEAD")
+	if clone.Git("rev-parse", "--is-shallow-repository") != "true" {
+		t.Fatal("the clone is not shallow")
+	}
+	code, stdout, stderr := runCheckCLI(t, "--repo", clone.Dir, "--live", writeSnapshot(t, checkIncidentHost()), "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d, want %d; stderr %q\n%s", code, exitOK, stderr, stdout)
+	}
+	notes := strings.Join(decodeCheck(t, stdout).Notes, "\n")
+	if !strings.Contains(notes, "shallow clone") {
+		t.Errorf("notes %q do not say the history search stopped at the shallow boundary", notes)
+	}
+}

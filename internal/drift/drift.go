@@ -225,6 +225,9 @@ func (c *checker) history(ctx context.Context) ([]unitdiff.Revision, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s: %w", c.rev.SHA, err)
 	}
+	if len(revs) > 0 && revs[len(revs)-1].ShallowBoundary {
+		c.note("history: shallow clone, the search for stale units stopped at %s, the oldest commit in the repository (fetch more history to search further)", unitdiff.ShortRev(revs[len(revs)-1].SHA))
+	}
 	var out []unitdiff.Revision
 	for _, r := range revs {
 		if r.SHA == c.rev.SHA || len(out) == n {

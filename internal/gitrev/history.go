@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
 // History returns up to n commits that changed the files matching globs,
@@ -16,6 +16,10 @@ import (
 // commits of merged side branches are not visited. A commit "changed" the
 // files when the set of matching paths or any of their contents differs
 // from its first parent; for a root commit, when it has any matching file.
+//
+// In a shallow clone the walk stops at the boundary: the boundary commit
+// counts like a root commit and is the last one returned, with
+// ShallowBoundary set, so that a caller can say the history was cut.
 func (r *Repo) History(ctx context.Context, from *Revision, globs Globs, n int) ([]*Revision, error) {
 	if n <= 0 {
 		return nil, nil
@@ -31,9 +35,11 @@ func (r *Repo) History(ctx context.Context, from *Revision, globs Globs, n int) 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		parent, err := firstParent(c)
-		if err != nil {
-			return nil, fmt.Errorf("history of %s: %w", from.SHA, err)
+		var parent *object.Commit
+		if !r.shallow[c.Hash] {
+			if parent, err = firstParent(c); err != nil {
+				return nil, fmt.Errorf("history of %s: %w", from.SHA, err)
+			}
 		}
 		var prev map[string]Hash
 		if parent != nil {
@@ -85,9 +91,14 @@ func sameSnapshot(a, b map[string]Hash) bool {
 	return true
 }
 
+// ErrShallow means an answer needs history that a shallow clone left out.
+var ErrShallow = errors.New("history cut by a shallow clone")
+
 // IsAncestor reports whether commit ancestor is reachable from commit
 // descendant (a commit is its own ancestor, as in git merge-base
-// --is-ancestor). Both are revisions as Resolve accepts them.
+// --is-ancestor). Both are revisions as Resolve accepts them. When the
+// ancestor is not found and the walk met a shallow clone's boundary, the
+// answer is unknown: an ErrShallow.
 func (r *Repo) IsAncestor(ctx context.Context, ancestor, descendant string) (bool, error) {
 	a, err := r.Resolve(ctx, ancestor)
 	if err != nil {
@@ -97,19 +108,34 @@ func (r *Repo) IsAncestor(ctx context.Context, ancestor, descendant string) (boo
 	if err != nil {
 		return false, err
 	}
-	found := false
-	err = object.NewCommitPreorderIter(d.commit, nil, nil).ForEach(func(c *object.Commit) error {
+	seen := map[plumbing.Hash]bool{}
+	todo := []plumbing.Hash{d.commit.Hash}
+	cut := false
+	for len(todo) > 0 {
 		if err := ctx.Err(); err != nil {
-			return err
+			return false, err
 		}
-		if c.Hash == a.commit.Hash {
-			found = true
-			return storer.ErrStop
+		h := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if seen[h] {
+			continue
 		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, storer.ErrStop) {
-		return false, fmt.Errorf("walk history of %s: %w", d.SHA, err)
+		seen[h] = true
+		if h == a.commit.Hash {
+			return true, nil
+		}
+		if r.shallow[h] {
+			cut = true
+			continue
+		}
+		c, err := r.git.CommitObject(h)
+		if err != nil {
+			return false, fmt.Errorf("walk history of %s: read commit %s: %w", d.SHA, h, err)
+		}
+		todo = append(todo, c.ParentHashes...)
 	}
-	return found, nil
+	if cut {
+		return false, fmt.Errorf("is %.12s an ancestor of %.12s: %w", a.SHA, d.SHA, ErrShallow)
+	}
+	return false, nil
 }

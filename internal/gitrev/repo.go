@@ -46,6 +46,9 @@ type Repo struct {
 	git      *git.Repository
 	store    *filesystem.Storage // nil unless the storage keeps descriptors
 	workTree string              // absolute root of the work tree; "" for a bare repository
+	// shallow holds the boundary commits of a shallow clone: their
+	// parents are not in the repository.
+	shallow map[plumbing.Hash]bool
 	// MaxFileSize bounds the blobs Files reads; Open sets it to MaxFileSize.
 	MaxFileSize int64
 }
@@ -95,6 +98,14 @@ func Open(dir string) (*Repo, error) {
 			return nil, fmt.Errorf("open repository %s: %w", dir, err)
 		}
 	}
+	boundary, err := repo.git.Storer.Shallow()
+	if err != nil {
+		return nil, fmt.Errorf("read shallow boundary of %s: %w", dir, err)
+	}
+	repo.shallow = make(map[plumbing.Hash]bool, len(boundary))
+	for _, h := range boundary {
+		repo.shallow[h] = true
+	}
 	return repo, nil
 }
 
@@ -131,11 +142,15 @@ type Revision struct {
 	Time time.Time
 	// Summary is the first line of the commit message.
 	Summary string
+	// ShallowBoundary is set for a commit whose parents a shallow clone
+	// left out: history cannot be read past it.
+	ShallowBoundary bool
 }
 
 func (r *Repo) revision(c *object.Commit) *Revision {
 	summary, _, _ := strings.Cut(strings.TrimSpace(c.Message), "\n")
-	return &Revision{repo: r, commit: c, SHA: c.Hash.String(), Time: c.Committer.When, Summary: summary}
+	return &Revision{repo: r, commit: c, SHA: c.Hash.String(), Time: c.Committer.When, Summary: summary,
+		ShallowBoundary: r.shallow[c.Hash]}
 }
 
 // Resolve finds the commit that rev names: HEAD, a branch, a tag (an
@@ -262,11 +277,17 @@ func (r *Repo) walkParents(h plumbing.Hash, st parentStep) (plumbing.Hash, error
 		if st.n > len(c.ParentHashes) {
 			return plumbing.ZeroHash, fmt.Errorf("commit %.12s has %d parents", h, len(c.ParentHashes))
 		}
+		if r.shallow[h] {
+			return plumbing.ZeroHash, fmt.Errorf("the parents of %.12s are not in the repository (shallow clone: fetch more history)", h)
+		}
 		return c.ParentHashes[st.n-1], nil
 	}
 	for range st.n {
 		if len(c.ParentHashes) == 0 {
 			return plumbing.ZeroHash, fmt.Errorf("history of %.12s ends before %d generations", h, st.n)
+		}
+		if r.shallow[c.Hash] {
+			return plumbing.ZeroHash, fmt.Errorf("history of %.12s is cut at %.12s (shallow clone: fetch more history)", h, c.Hash)
 		}
 		if c, err = r.git.CommitObject(c.ParentHashes[0]); err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("read parent commit: %w", err)

@@ -1,7 +1,6 @@
 package gitrev
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,12 +10,9 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strings"
 	"syscall"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Dirty says how the work tree differs from a revision, for the files
@@ -26,7 +22,7 @@ type Dirty struct {
 	NoWorkTree bool
 	Modified   []string // in both, different content
 	Deleted    []string // in the revision, not in the work tree
-	Untracked  []string // in the work tree, not in the revision, not ignored
+	Untracked  []string // in the work tree, not in the revision (ignored or not)
 }
 
 // Clean reports whether the work tree matches the revision.
@@ -39,14 +35,14 @@ func (d Dirty) Clean() bool {
 // Contents are compared by hashing the work-tree file as a git blob, so
 // neither the index nor stat caches are involved. The file mode (the
 // executable bit) is not compared. A file that is not in the revision is
-// untracked unless .gitignore files (at the root and in each directory on
-// its way) or .git/info/exclude ignore it; global excludes files are not
-// read. A file the revision tracks is compared even if ignored, as in git.
+// untracked whether or not .gitignore ignores it: a build from the work
+// tree reads an ignored module file all the same, so the host may run what
+// only that file declares.
 func (r *Repo) Dirty(ctx context.Context, v *Revision, globs Globs) (Dirty, error) {
 	if r.workTree == "" {
 		return Dirty{NoWorkTree: true}, nil
 	}
-	d, err := v.compareDir(ctx, r.workTree, globs, true)
+	d, err := v.compareDir(ctx, r.workTree, globs)
 	if err != nil {
 		return Dirty{}, fmt.Errorf("compare work tree with %s: %w", v.SHA, err)
 	}
@@ -76,14 +72,14 @@ func (v *Revision) CompareDir(ctx context.Context, dir string, globs Globs) (Sou
 	} else if !fi.IsDir() {
 		return SourceDiff{}, fmt.Errorf("source directory %s: not a directory", dir)
 	}
-	d, err := v.compareDir(ctx, dir, globs, false)
+	d, err := v.compareDir(ctx, dir, globs)
 	if err != nil {
 		return SourceDiff{}, fmt.Errorf("compare %s with %s: %w", dir, v.SHA, err)
 	}
 	return d, nil
 }
 
-func (v *Revision) compareDir(ctx context.Context, dir string, globs Globs, useIgnore bool) (SourceDiff, error) {
+func (v *Revision) compareDir(ctx context.Context, dir string, globs Globs) (SourceDiff, error) {
 	entries, err := v.List(ctx, globs)
 	if err != nil {
 		return SourceDiff{}, err
@@ -105,11 +101,8 @@ func (v *Revision) compareDir(ctx context.Context, dir string, globs Globs, useI
 			d.Differing = append(d.Differing, e.Path)
 		}
 	}
-	w := dirWalker{root: dir, globs: globs, inRev: inRev, useIgnore: useIgnore}
-	if useIgnore {
-		w.ignore = v.repo.infoExclude()
-	}
-	if err := w.walk(ctx, "", w.ignore); err != nil {
+	w := dirWalker{root: dir, globs: globs, inRev: inRev}
+	if err := w.walk(ctx, ""); err != nil {
 		return SourceDiff{}, err
 	}
 	d.Extra = w.extra
@@ -156,86 +149,36 @@ func hashFile(p string) (h plumbing.Hash, found bool, err error) {
 
 // dirWalker finds files matching the globs that the revision lacks.
 type dirWalker struct {
-	root      string
-	globs     Globs
-	inRev     map[string]bool
-	useIgnore bool
-	ignore    []gitignore.Pattern
-	extra     []string
+	root  string
+	globs Globs
+	inRev map[string]bool
+	extra []string
 }
 
-func (w *dirWalker) walk(ctx context.Context, dir string, patterns []gitignore.Pattern) error {
+func (w *dirWalker) walk(ctx context.Context, dir string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	osDir := filepath.Join(w.root, filepath.FromSlash(dir))
-	if w.useIgnore {
-		var domain []string
-		if dir != "" {
-			domain = strings.Split(dir, "/")
-		}
-		patterns = append(patterns[:len(patterns):len(patterns)], readIgnoreFile(filepath.Join(osDir, ".gitignore"), domain)...)
-	}
-	matcher := gitignore.NewMatcher(patterns)
 	des, err := os.ReadDir(osDir)
 	if err != nil {
 		return fmt.Errorf("read directory %s: %w", osDir, err)
 	}
 	for _, de := range des {
 		p := path.Join(dir, de.Name())
-		ignored := w.useIgnore && matcher.Match(strings.Split(p, "/"), de.IsDir())
 		switch {
 		case de.IsDir():
-			if de.Name() == ".git" || ignored || !w.globs.MayMatchUnder(p) {
+			if de.Name() == ".git" || !w.globs.MayMatchUnder(p) {
 				continue
 			}
-			if err := w.walk(ctx, p, patterns); err != nil {
+			if err := w.walk(ctx, p); err != nil {
 				return err
 			}
 		case de.Type().IsRegular() || de.Type()&fs.ModeSymlink != 0:
-			if !ignored && !w.inRev[p] && w.globs.Match(p) {
+			if !w.inRev[p] && w.globs.Match(p) {
 				w.extra = append(w.extra, p)
 			}
 		}
 	}
 	return nil
-}
-
-// infoExclude reads info/exclude from the repository's git directory (the
-// common one for a linked work tree).
-func (r *Repo) infoExclude() []gitignore.Pattern {
-	st, ok := r.git.Storer.(*filesystem.Storage)
-	if !ok {
-		return nil
-	}
-	f, err := st.Filesystem().Open("info/exclude")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	return parseIgnore(f, nil)
-}
-
-// readIgnoreFile reads gitignore patterns; a missing or unreadable file
-// contributes none, as in git.
-func readIgnoreFile(p string, domain []string) []gitignore.Pattern {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	return parseIgnore(f, domain)
-}
-
-func parseIgnore(f io.Reader, domain []string) []gitignore.Pattern {
-	var ps []gitignore.Pattern
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		ps = append(ps, gitignore.ParsePattern(line, domain))
-	}
-	return ps
 }

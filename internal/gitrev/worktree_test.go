@@ -31,8 +31,8 @@ func TestDirty(t *testing.T) {
 	g.Remove("nix/removed.nix")
 	g.Write("nix/new.nix", "{ }\n")
 	g.Write("nix/deep/er/new.nix", "{ }\n")
-	g.Write("nix/sub/local-x.nix", "{ }\n")        // ignored by nix/sub/.gitignore
-	g.Write("nix/ignored-dir/y.nix", "{ }\n")      // ignored directory
+	g.Write("nix/sub/local-x.nix", "{ }\n")        // ignored by nix/sub/.gitignore, dirty all the same
+	g.Write("nix/ignored-dir/y.nix", "{ }\n")      // in an ignored directory, dirty all the same
 	g.Write("nix/tracked-ign.nix", "{ b = 1; }\n") // tracked, so compared although ignored
 	g.Write("src/code.go", "package changed\n")    // outside the globs
 	g.Write("nix/notes.txt", "not a module\n")
@@ -52,9 +52,10 @@ func TestDirty(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Dirty{
-		Modified:  []string{"nix/edited.nix", "nix/tracked-ign.nix"},
-		Deleted:   []string{"nix/removed.nix"},
-		Untracked: []string{"nix/deep/er/new.nix", "nix/new.nix"},
+		Modified: []string{"nix/edited.nix", "nix/tracked-ign.nix"},
+		Deleted:  []string{"nix/removed.nix"},
+		// A build from the work tree reads ignored files too.
+		Untracked: []string{"nix/deep/er/new.nix", "nix/excluded.nix", "nix/ignored-dir/y.nix", "nix/new.nix", "nix/sub/local-x.nix"},
 	}
 	if diff := cmp.Diff(want, d); diff != "" {
 		t.Errorf("Dirty (-want +got):\n%s", diff)
@@ -63,7 +64,8 @@ func TestDirty(t *testing.T) {
 		t.Error("Clean() on a dirty tree")
 	}
 
-	// Committing everything makes it clean again.
+	// Committing everything, ignored files included, makes it clean again.
+	g.Git("add", "-A", "-f")
 	g.Commit("second", nil)
 	v2, err := r.Resolve(context.Background(), "HEAD")
 	if err != nil {
@@ -96,7 +98,8 @@ func TestDirtyLinkedWorkTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Dirty{Modified: []string{"nix/a.nix"}, Untracked: []string{"nix/new.nix"}}
+	// info/exclude of the common git directory does not hide a module.
+	want := Dirty{Modified: []string{"nix/a.nix"}, Untracked: []string{"nix/excluded.nix", "nix/new.nix"}}
 	if diff := cmp.Diff(want, d); diff != "" {
 		t.Errorf("Dirty in a linked work tree (-want +got):\n%s", diff)
 	}
