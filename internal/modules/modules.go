@@ -11,6 +11,7 @@ import (
 
 	"github.com/driftcheck/driftcheck/internal/declared"
 	"github.com/driftcheck/driftcheck/internal/gitrev"
+	"github.com/driftcheck/driftcheck/internal/nix/ast"
 )
 
 // ErrNoFiles means no file of the revision matches the module globs. It is
@@ -81,10 +82,44 @@ func read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs, cache *Pa
 	if len(files) == 0 {
 		return nil, declared.Result{}, fmt.Errorf("%w match %s at %.12s", ErrNoFiles, globs, v.SHA)
 	}
-	return files, extract(files, cache), nil
+	parsed, err := followImports(ctx, v, parseAll(files, cache), cache)
+	if err != nil {
+		return nil, declared.Result{}, err
+	}
+	files = make([]gitrev.File, len(parsed))
+	for i, p := range parsed {
+		files[i] = p.File
+	}
+	return files, extractParsed(parsed), nil
 }
 
-// Extract parses the files and extracts their units. It does no I/O. A
+// parsedFile is a module file with its syntax tree; tree is nil when the
+// file has a Problem or did not parse (err).
+type parsedFile struct {
+	gitrev.File
+	tree *ast.File
+	err  error
+}
+
+func parseAll(files []gitrev.File, cache *ParseCache) []parsedFile {
+	out := make([]parsedFile, len(files))
+	for i, f := range files {
+		out[i] = parseOne(f, cache)
+	}
+	return out
+}
+
+func parseOne(f gitrev.File, cache *ParseCache) parsedFile {
+	p := parsedFile{File: f}
+	if f.Problem == nil {
+		p.tree, p.err = cache.parse(f)
+	}
+	return p
+}
+
+// Extract parses the files and extracts their units. It does no I/O, so
+// it follows no import: an import of a file not among files is reported
+// unresolved (Read follows imports into the revision's tree first). A
 // file that cannot be used (binary, too large, invalid UTF-8, a symbolic
 // link) is reported in Errors with line 0, like a file that did not parse.
 // The slices of the result are never nil, so they encode as JSON arrays.
@@ -93,23 +128,37 @@ func Extract(files []gitrev.File) declared.Result {
 }
 
 func extract(files []gitrev.File, cache *ParseCache) declared.Result {
+	return extractParsed(parseAll(files, cache))
+}
+
+func extractParsed(files []parsedFile) declared.Result {
 	var sources []declared.SourceFile
 	var problems []declared.ParseError
 	for _, f := range files {
-		if f.Problem != nil {
+		switch {
+		case f.Problem != nil:
 			problems = append(problems, declared.ParseError{File: f.Path, Message: f.Problem.Error()})
 			continue
+		case f.err != nil:
+			// The parser returns no tree with an error: the file's units
+			// are unknown, and the error keeps the exit code at "did not
+			// parse".
+			problems = append(problems, parseErrors(f.Path, f.err)...)
 		}
-		ast, err := cache.parse(f)
-		if err != nil {
-			problems = append(problems, parseErrors(f.Path, err)...)
-		}
-		// A partial tree is still extracted: the units it holds are real,
-		// and the parse error keeps the exit code at "did not parse".
-		sources = append(sources, declared.SourceFile{Path: f.Path, AST: ast})
+		sources = append(sources, declared.SourceFile{Path: f.Path, AST: f.tree})
 	}
 	res := declared.Extract(sources)
 	res.Errors = append(res.Errors, problems...)
+	if unread := unreadImports(files); len(unread) > 0 {
+		res.Unresolved = append(res.Unresolved, unread...)
+		sort.SliceStable(res.Unresolved, func(i, j int) bool {
+			a, b := res.Unresolved[i], res.Unresolved[j]
+			if a.File != b.File {
+				return a.File < b.File
+			}
+			return a.Line < b.Line
+		})
+	}
 	sort.SliceStable(res.Errors, func(i, j int) bool {
 		a, b := res.Errors[i], res.Errors[j]
 		if a.File != b.File {
