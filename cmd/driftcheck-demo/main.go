@@ -115,9 +115,12 @@ func (d *demo) prepare(ctx context.Context) error {
 	if d.bin == "" {
 		d.bin = filepath.Join(d.dir, "driftcheck")
 		fmt.Fprintln(d.out, "Building driftcheck …")
-		build := exec.CommandContext(ctx, "go", "build", "-o", d.bin, "github.com/driftcheck/driftcheck/cmd/driftcheck")
+		buildCtx, cancel := context.WithTimeout(ctx, 10*time.Minute) // a cold module cache on 2 cores
+		build := exec.CommandContext(buildCtx, "go", "build", "-o", d.bin, "github.com/driftcheck/driftcheck/cmd/driftcheck")
 		build.Stdout, build.Stderr = d.out, d.out
-		if err := build.Run(); err != nil {
+		err := build.Run()
+		cancel()
+		if err != nil {
 			return fmt.Errorf("go build ./cmd/driftcheck (run inside the repository, or pass -driftcheck): %w", err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/driftcheck/driftcheck/internal/gitrev"
@@ -22,8 +23,13 @@ import (
 const DefaultPath = "/run/current-system/sw/bin/nixos-version"
 
 // timeout bounds one nixos-version run: it is a shell script that prints
-// a constant, so anything slow is a fault.
-const timeout = 10 * time.Second
+// a constant, so anything slow is a fault. A check (and the prune's drift
+// gate) waits for it, so it must never wait longer.
+const timeout = 5 * time.Second
+
+// maxOutput bounds what is kept of its output: a few hundred bytes are
+// expected.
+const maxOutput = 64 << 10
 
 // Status relates the host's revision to the checked revision.
 type Status string
@@ -54,17 +60,53 @@ func Read(ctx context.Context, path string) (Host, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var stdout, stderr bytes.Buffer
+	stdout, stderr := &cappedBuffer{max: maxOutput}, &cappedBuffer{max: maxOutput}
 	cmd := exec.CommandContext(ctx, path, "--json")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	killGroupOnCancel(cmd)
 	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return Host{}, fmt.Errorf("run %s --json: %w", path, ctx.Err())
+		switch {
+		case ctx.Err() != nil:
+			return Host{}, fmt.Errorf("run %s --json: killed, no answer in time: %w", path, ctx.Err())
+		case stdout.full:
+			return Host{}, fmt.Errorf("run %s --json: %w", path, stdout.errFull())
 		}
 		return Host{}, fmt.Errorf("run %s --json: %w: %s", path, err, firstLine(stderr.String()))
 	}
 	return parse(stdout.Bytes(), path)
 }
+
+// killGroupOnCancel runs cmd in a process group of its own and kills the
+// whole group when the context ends: a script that started a child (which
+// inherits the output pipes) would otherwise keep Wait, and the check,
+// waiting after the script itself was killed. WaitDelay bounds the wait
+// for pipes held by a process that left the group.
+func killGroupOnCancel(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+}
+
+// cappedBuffer keeps at most max bytes and fails the write beyond. (It
+// must not embed bytes.Buffer: io.Copy would use its ReadFrom, unbounded.)
+type cappedBuffer struct {
+	buf  bytes.Buffer
+	max  int
+	full bool
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if b.buf.Len()+len(p) > b.max {
+		b.full = true
+		return 0, b.errFull()
+	}
+	return b.buf.Write(p)
+}
+
+func (b *cappedBuffer) errFull() error { return fmt.Errorf("more than %d bytes of output", b.max) }
+
+func (b *cappedBuffer) Bytes() []byte  { return b.buf.Bytes() }
+func (b *cappedBuffer) String() string { return b.buf.String() }
 
 func parse(out []byte, path string) (Host, error) {
 	var v struct {

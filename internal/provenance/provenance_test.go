@@ -98,6 +98,59 @@ func TestReadTimesOut(t *testing.T) {
 	}
 }
 
+// Issue 8.5: a nixos-version whose child keeps the output pipe open hung
+// the check (and the prune's drift gate) forever: killing the script left
+// the child, and Wait waited for the pipe. The whole process group is
+// killed at the deadline.
+func TestReadKillsAHangingToolAndItsChildren(t *testing.T) {
+	testreq.Command(t, "sh", "dash")
+	pidFile := filepath.Join(t.TempDir(), "child.pid")
+	tool := fakeNixosVersion(t, "sleep 600 &\necho $! > "+pidFile+"\nwait")
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := Read(ctx, tool)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "killed") {
+			t.Fatalf("Read error = %v, want a kill at the deadline", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Read still waits for the tool's child 10s after its deadline")
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.TrimSpace(string(data))
+	for deadline := time.Now().Add(5 * time.Second); alive(pid); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the tool's child %s still runs after Read returned", pid)
+		}
+	}
+}
+
+// alive reports a process that exists and is not a zombie.
+func alive(pid string) bool {
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
+func TestReadBoundsTheOutput(t *testing.T) {
+	testreq.Command(t, "sh", "dash")
+	_, err := Read(context.Background(), fakeNixosVersion(t, "yes '{}' | head -c 1000000"))
+	if err == nil || !strings.Contains(err.Error(), "bytes of output") {
+		t.Fatalf("Read of 1 MB of output = %v, want an error naming the bound", err)
+	}
+}
+
 // gitRepo makes a real repository with a chain of commits on main and one
 // commit on a side branch; it returns the directory and the commit ids.
 func gitRepo(t *testing.T) (dir string, main []string, side string) {

@@ -5,12 +5,14 @@
 package testreq
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // InCI reports whether the tests run in CI.
@@ -129,7 +131,9 @@ func unpack(t testing.TB, name, archive string) string {
 	if err != nil {
 		t.Fatalf("unpack %s: %v", name, err)
 	}
-	out, err := exec.Command("sh", filepath.Join(src, "unpack.sh"), tmp).CombinedOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "sh", filepath.Join(src, "unpack.sh"), tmp).CombinedOutput()
 	if err != nil {
 		os.RemoveAll(tmp)
 		t.Fatalf("unpack %s: %v: %s", name, err, out)
