@@ -61,7 +61,7 @@ too; without it they are warnings.`,
 }
 
 func runCheck(cmd *cobra.Command, s streams, o checkOptions) error {
-	if _, err := o.globs(); err != nil {
+	if err := o.validate(); err != nil {
 		return cannotRun(fmt.Errorf("check: %w", err))
 	}
 	if err := drift.ValidateScope(o.scope); err != nil {

@@ -73,7 +73,7 @@ the drift gate; 2 error; 4 still at or above the threshold afterwards.`,
 }
 
 func (o pruneOptions) validate() (*regexp.Regexp, error) {
-	if _, err := o.globs(); err != nil {
+	if err := o.repoOptions.validate(); err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
 	if err := drift.ValidateScope(o.scope); err != nil {

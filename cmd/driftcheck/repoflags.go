@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -26,6 +27,20 @@ func (o *repoOptions) addFlags(fs *pflag.FlagSet) {
 		"glob of module files, relative to the repository root (** spans directories); repeatable")
 }
 
+// validate rejects what would silently mean something else: an empty
+// --repo or --rev is not "." or HEAD, it is a mistake (an unset variable
+// in a script, say).
+func (o *repoOptions) validate() error {
+	if o.Repo == "" {
+		return errors.New(`--repo: empty path (give a directory; "." is the default)`)
+	}
+	if strings.TrimSpace(o.Rev) == "" {
+		return errors.New("--rev: empty revision (give a branch, tag or commit; HEAD is the default)")
+	}
+	_, err := o.globs()
+	return err
+}
+
 // globs validates --modules.
 func (o *repoOptions) globs() (gitrev.Globs, error) {
 	g, err := gitrev.ParseGlobs(o.Modules)
@@ -38,7 +53,7 @@ func (o *repoOptions) globs() (gitrev.Globs, error) {
 // load reads, parses and extracts the modules at the revision. Every error
 // it returns means the command cannot run (exit 2).
 func (o *repoOptions) load(ctx context.Context) (*modules.Loaded, error) {
-	if _, err := o.globs(); err != nil {
+	if err := o.validate(); err != nil {
 		return nil, cannotRun(err)
 	}
 	l, err := modules.Load(ctx, modules.Options{Repo: o.Repo, Rev: o.Rev, Globs: o.Modules})

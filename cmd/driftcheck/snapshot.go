@@ -86,6 +86,11 @@ func (o snapshotOptions) validate() error {
 	if len(o.units) == 0 && len(o.scope) == 0 && !o.fromRepo {
 		return errors.New("snapshot: nothing to read: give --unit NAME, --scope GLOB or --repo DIR")
 	}
+	if o.fromRepo {
+		if err := o.repo.validate(); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+	}
 	for _, name := range o.units {
 		if err := live.CheckUnitName(name); err != nil {
 			return fmt.Errorf("snapshot: --unit %q: %w", name, err)
