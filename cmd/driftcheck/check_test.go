@@ -354,6 +354,12 @@ func TestCheckScopeFromConfigFile(t *testing.T) {
 	if code != exitCannotRun || !strings.Contains(stderr, ".driftcheck.json") || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("bad config: exit %d stderr %q, want 2 and one line naming the file", code, stderr)
 	}
+	// A misspelt key is an error naming it, not "no scope" (issue 8).
+	typo := repo.Commit("typo", map[string]string{".driftcheck.json": `{"scpoe": ["ci-*"]}`})
+	code, _, stderr = runCheckCLI(t, "--repo", repo.Dir, "--rev", typo, "--live", snap)
+	if code != exitCannotRun || !strings.Contains(stderr, `unknown key "scpoe"`) || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("misspelt key: exit %d stderr %q, want 2 and one line naming the key", code, stderr)
+	}
 }
 
 func TestCheckHygiene(t *testing.T) {

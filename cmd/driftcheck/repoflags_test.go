@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// Issue 8: --rev '' and --repo '' were taken as HEAD and "." silently. An
+// Issue 8: --rev ” and --repo ” were taken as HEAD and "." silently. An
 // empty value is a mistake (an unset variable in a script): every command
 // that takes them rejects it with exit 2 and one line naming the flag,
 // before reading anything.

@@ -42,6 +42,7 @@ func TestParseScope(t *testing.T) {
 		{`{"scope":[""]}`, nil, true},
 		{`{"scope":"ci-*"}`, nil, true},
 		{`not json`, nil, true},
+		{`{"scpoe":["ci-*"]}`, nil, true}, // issue 8: a misspelt key is not "no scope"
 	}
 	for _, tc := range tests {
 		got, err := parseScope([]byte(tc.data))

@@ -1,19 +1,17 @@
 package drift
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"path"
 
-	"github.com/driftcheck/driftcheck/internal/gitrev"
+	"github.com/driftcheck/driftcheck/internal/repoconfig"
 )
 
 // ConfigFile is the repository file, read at the revision, that sets the
-// check's scope: {"scope": ["ci-*", "docker-*"]}. Other top-level keys
-// belong to other commands (lint) and are ignored here.
-const ConfigFile = ".driftcheck.json"
+// check's scope: {"scope": ["ci-*", "docker-*"]}; its schema, shared with
+// lint, is internal/repoconfig's.
+const ConfigFile = repoconfig.File
 
 func matchUnit(glob, name string) (bool, error) { return path.Match(glob, name) }
 
@@ -23,23 +21,15 @@ func (c *checker) scope(ctx context.Context) ([]string, error) {
 	if len(c.opts.Scope) > 0 {
 		return c.opts.Scope, nil
 	}
-	globs, err := gitrev.ParseGlobs([]string{ConfigFile})
+	cfg, found, err := repoconfig.Read(ctx, c.rev)
 	if err != nil {
-		return nil, fmt.Errorf("config file glob: %w", err)
+		return nil, err
 	}
-	files, err := c.rev.Files(ctx, globs)
-	if err != nil {
-		return nil, fmt.Errorf("read %s at %s: %w", ConfigFile, c.rev.SHA, err)
-	}
-	if len(files) == 0 {
+	if !found {
 		c.note("scope: the declared unit names only (no --scope, no %s at the revision)", ConfigFile)
 		return nil, nil
 	}
-	f := files[0]
-	if f.Problem != nil {
-		return nil, fmt.Errorf("read %s at %s: %w", ConfigFile, c.rev.SHA, f.Problem)
-	}
-	scope, err := parseScope(f.Data)
+	scope, err := configScope(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -49,15 +39,17 @@ func (c *checker) scope(ctx context.Context) ([]string, error) {
 	return scope, nil
 }
 
-func parseScope(data []byte) ([]string, error) {
-	var cfg struct {
-		Scope []string `json:"scope"`
-	}
-	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&cfg); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", ConfigFile, err)
-	}
+func configScope(cfg repoconfig.Config) ([]string, error) {
 	if err := ValidateScope(cfg.Scope); err != nil {
 		return nil, fmt.Errorf("%s: %w", ConfigFile, err)
 	}
 	return cfg.Scope, nil
+}
+
+func parseScope(data []byte) ([]string, error) {
+	cfg, err := repoconfig.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	return configScope(cfg)
 }

@@ -1,17 +1,17 @@
 package lint
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/driftcheck/driftcheck/internal/repoconfig"
 )
 
 // ConfigFile is the repository file, read at the revision, that configures
 // lint: {"lint": {"ignore_docs": ["docs/history/**"], "known_units": ["foo.service"]}}.
-// Other top-level keys belong to other commands and are ignored here.
-const ConfigFile = ".driftcheck.json"
+// Its schema, shared with check, is internal/repoconfig's.
+const ConfigFile = repoconfig.File
 
 // Config tunes the documentation check.
 type Config struct {
@@ -25,19 +25,20 @@ type Config struct {
 
 // ParseConfig reads the "lint" section of a .driftcheck.json file.
 func ParseConfig(data []byte) (Config, error) {
-	var file struct {
-		Lint Config `json:"lint"`
+	file, err := repoconfig.Parse(data)
+	if err != nil {
+		return Config{}, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&file); err != nil {
-		return Config{}, fmt.Errorf("parse %s: %w", ConfigFile, err)
-	}
+	return lintSection(file)
+}
+
+func lintSection(file repoconfig.Config) (Config, error) {
 	for _, g := range file.Lint.IgnoreDocs {
 		if _, err := path.Match(strings.ReplaceAll(g, "**", "*"), ""); err != nil {
 			return Config{}, fmt.Errorf("parse %s: lint.ignore_docs: bad glob %q: %w", ConfigFile, g, err)
 		}
 	}
-	return file.Lint, nil
+	return Config{IgnoreDocs: file.Lint.IgnoreDocs, KnownUnits: file.Lint.KnownUnits}, nil
 }
 
 func (c Config) ignoresDoc(p string) bool {

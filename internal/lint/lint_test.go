@@ -293,7 +293,7 @@ func TestParseConfig(t *testing.T) {
 		want    Config
 		wantErr string
 	}{
-		{"other sections ignored", `{"modules":["nix/**/*.nix"],"lint":{"ignore_docs":["docs/**"],"known_units":["a.service"]}}`,
+		{"other sections ignored", `{"scope":["ci-*"],"lint":{"ignore_docs":["docs/**"],"known_units":["a.service"]}}`,
 			Config{IgnoreDocs: []string{"docs/**"}, KnownUnits: []string{"a.service"}}, ""},
 		{"no lint section", `{}`, Config{}, ""},
 		{"not json", `{`, Config{}, "parse .driftcheck.json"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/driftcheck/driftcheck/internal/gitrev"
+	"github.com/driftcheck/driftcheck/internal/repoconfig"
 )
 
 // DefaultDocGlob selects the documentation the doc check reads.
@@ -53,19 +54,9 @@ func ReadDocs(ctx context.Context, v *gitrev.Revision, o DocOptions) ([]Doc, Con
 }
 
 func readConfig(ctx context.Context, v *gitrev.Revision) (Config, error) {
-	globs, err := gitrev.ParseGlobs([]string{ConfigFile})
+	file, _, err := repoconfig.Read(ctx, v)
 	if err != nil {
 		return Config{}, err
 	}
-	files, err := v.Files(ctx, globs)
-	if err != nil {
-		return Config{}, fmt.Errorf("read %s at %.12s: %w", ConfigFile, v.SHA, err)
-	}
-	if len(files) == 0 {
-		return Config{}, nil
-	}
-	if files[0].Problem != nil {
-		return Config{}, fmt.Errorf("read %s at %.12s: %w", ConfigFile, v.SHA, files[0].Problem)
-	}
-	return ParseConfig(files[0].Data)
+	return lintSection(file)
 }
