@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/driftcheck/driftcheck/internal/nix/ast"
+	"github.com/driftcheck/driftcheck/internal/nix/eval"
 	"github.com/driftcheck/driftcheck/internal/nix/token"
 )
 
@@ -54,8 +55,8 @@ func declaresOptions(f SourceFile) bool {
 		return false
 	}
 	found := false
-	inspect(f.AST.Expr, func(n ast.Node) bool {
-		if name, ok := staticName(asExpr(n)); ok && optionMakers[name] {
+	ast.Inspect(f.AST.Expr, func(n ast.Node) bool {
+		if name, ok := eval.StaticName(asExpr(n)); ok && optionMakers[name] {
 			found = true
 		}
 		return !found
@@ -100,7 +101,7 @@ type siteAcc struct {
 type extractor struct {
 	file      string
 	fileIndex int
-	ev        *evaluator
+	ev        *eval.Evaluator
 	units     map[unitKey]*unitAcc
 	unres     []Unresolved
 	options   map[string][]optionDef // options of the implication table
@@ -117,7 +118,7 @@ var unitKinds = []struct{ attr, typ string }{
 func (x *extractor) module(root ast.Expr) {
 	x.ev = newEvaluator(x.opts)
 	defer x.recoverFile(root)
-	eachModule(x.ev, root, x.ev.eval(root, nil), 0, func(body []value) {
+	eachModule(x.ev, root, x.ev.Eval(root, nil), 0, func(body []eval.Value) {
 		if hasStaticKey(body, "config") || hasStaticKey(body, "options") {
 			x.reportHidden(body, "module")
 			body = x.child(body, "config")
@@ -129,9 +130,9 @@ func (x *extractor) module(root ast.Expr) {
 // declare reads a file's option declarations, and keeps its modules for
 // the definitions they may hold, with the lazy evaluator.
 func (x *extractor) declare(root ast.Expr) {
-	ev := newEvaluator(x.opts).mode(true)
+	ev := mode(newEvaluator(x.opts), true)
 	defer x.recoverFile(root)
-	eachModule(ev, root, ev.eval(root, nil), 0, func(body []value) {
+	eachModule(ev, root, ev.Eval(root, nil), 0, func(body []eval.Value) {
 		x.opts.addModule(ev, body, x.file, x.fileIndex)
 	})
 }
@@ -151,25 +152,25 @@ const maxInlineImports = 8
 // eachModule calls visit with the body of a module (a set, or what a
 // function returns) after the bodies of the modules written inline in its
 // imports. Imported paths are not followed (the caller passes every file).
-func eachModule(ev *evaluator, at ast.Expr, vals []value, depth int, visit func(body []value)) {
-	var body []value
+func eachModule(ev *eval.Evaluator, at ast.Expr, vals []eval.Value, depth int, visit func(body []eval.Value)) {
+	var body []eval.Value
 	for _, v := range vals {
-		if v.kind == kindLambda {
-			body = append(body, ev.apply(at, []value{v}, []*thunk{computed([]value{moduleArgs()})})...)
+		if v.Kind == eval.Lambda {
+			body = append(body, ev.Apply(at, []eval.Value{v}, []*eval.Thunk{eval.Computed([]eval.Value{moduleArgs()})})...)
 			continue
 		}
 		body = append(body, v)
 	}
 	if depth < maxInlineImports {
 		for _, l := range child(ev, body, "imports") {
-			if l.kind != kindList {
+			if l.Kind != eval.List {
 				continue
 			}
-			for _, t := range l.list {
-				var inline []value
-				for _, m := range ev.force(t) {
-					if m.kind == kindSet || m.kind == kindLambda {
-						inline = append(inline, m.under(l))
+			for _, t := range l.Elems {
+				var inline []eval.Value
+				for _, m := range ev.Force(t) {
+					if m.Kind == eval.Set || m.Kind == eval.Lambda {
+						inline = append(inline, ev.Enclose(m, l))
 					}
 				}
 				if len(inline) > 0 {
@@ -181,13 +182,13 @@ func eachModule(ev *evaluator, at ast.Expr, vals []value, depth int, visit func(
 	visit(body)
 }
 
-func hasStaticKey(vs []value, key string) bool {
+func hasStaticKey(vs []eval.Value, key string) bool {
 	for _, v := range vs {
-		if v.kind != kindSet {
+		if v.Kind != eval.Set {
 			continue
 		}
-		for _, e := range v.entries {
-			if !e.dynamic && e.key == key {
+		for _, e := range v.Entries {
+			if !e.Dynamic && e.Key == key {
 				return true
 			}
 		}
@@ -195,7 +196,7 @@ func hasStaticKey(vs []value, key string) bool {
 	return false
 }
 
-func (x *extractor) config(cfg []value) {
+func (x *extractor) config(cfg []eval.Value) {
 	x.reportHidden(cfg, "configuration")
 	sd := x.child(cfg, "systemd")
 	x.systemd(sd, ScopeSystem, "systemd")
@@ -203,35 +204,35 @@ func (x *extractor) config(cfg []value) {
 	x.collectOptions(cfg)
 }
 
-func (x *extractor) child(vs []value, key string) []value { return child(x.ev, vs, key) }
+func (x *extractor) child(vs []eval.Value, key string) []eval.Value { return child(x.ev, vs, key) }
 
-// child is v.key over the parts of v that are sets. Unknown parts are not
+// child is v.Key over the parts of v that are sets. Unknown parts are not
 // followed; callers report them.
-func child(ev *evaluator, vs []value, key string) []value {
-	var sets []value
+func child(ev *eval.Evaluator, vs []eval.Value, key string) []eval.Value {
+	var sets []eval.Value
 	for _, v := range vs {
-		if v.kind == kindSet {
+		if v.Kind == eval.Set {
 			sets = append(sets, v)
 		}
 	}
-	out, _ := ev.selectKey(sets, key)
+	out, _ := ev.SelectKey(sets, key)
 	return out
 }
 
 // reportHidden reports the parts of a value above the unit level that could
 // not be read but visibly declare systemd units: an unknown expression or
 // a ${…} key whose value defines systemd.* attributes.
-func (x *extractor) reportHidden(vs []value, where string) {
+func (x *extractor) reportHidden(vs []eval.Value, where string) {
 	for _, v := range vs {
-		switch v.kind {
-		case kindUnknown:
-			if v.at != nil && mentionsSystemd(v.at) {
-				x.unresolved(v.at.Pos(), describe(where, v.why)+"; it defines systemd units")
+		switch v.Kind {
+		case eval.Unknown:
+			if v.At != nil && mentionsSystemd(v.At) {
+				x.unresolved(v.At.Pos(), describe(where, v.Why)+"; it defines systemd units")
 			}
-		case kindSet:
-			for _, e := range v.entries {
-				if e.dynamic && mentionsSystemd(e.val.expr) {
-					x.unresolved(e.pos, fmt.Sprintf("attribute name %s is not a constant; its value defines systemd units", render(e.keyNode)))
+		case eval.Set:
+			for _, e := range v.Entries {
+				if e.Dynamic && mentionsSystemd(e.Val.Expr) {
+					x.unresolved(e.Pos, fmt.Sprintf("attribute name %s is not a constant; its value defines systemd units", eval.Render(e.KeyNode)))
 				}
 			}
 		}
@@ -239,15 +240,15 @@ func (x *extractor) reportHidden(vs []value, where string) {
 }
 
 // systemd reads the unit sets under systemd or systemd.user.
-func (x *extractor) systemd(sd []value, scope Scope, path string) {
+func (x *extractor) systemd(sd []eval.Value, scope Scope, path string) {
 	for _, v := range sd {
-		switch v.kind {
-		case kindUnknown:
-			x.unresolved(posOrZero(v.at), describe(path+": settings", v.why))
-		case kindSet:
-			for _, e := range v.entries {
-				if e.dynamic {
-					x.unresolved(e.pos, fmt.Sprintf("%s: attribute name %s is not a constant", path, render(e.keyNode)))
+		switch v.Kind {
+		case eval.Unknown:
+			x.unresolved(posOrZero(v.At), describe(path+": settings", v.Why))
+		case eval.Set:
+			for _, e := range v.Entries {
+				if e.Dynamic {
+					x.unresolved(e.Pos, fmt.Sprintf("%s: attribute name %s is not a constant", path, eval.Render(e.KeyNode)))
 				}
 			}
 		}
@@ -264,28 +265,28 @@ func (x *extractor) systemd(sd []value, scope Scope, path string) {
 
 // unitSet reads systemd.services (and the like): every key is a unit.
 // typ "" means the key is a full unit name (systemd.units).
-func (x *extractor) unitSet(vs []value, typ string, scope Scope, path string) {
+func (x *extractor) unitSet(vs []eval.Value, typ string, scope Scope, path string) {
 	for _, v := range vs {
-		switch v.kind {
-		case kindUnknown:
-			x.unresolved(posOrZero(v.at), describe(path+": unit names", v.why))
-		case kindSet:
-			for _, e := range v.entries {
-				if e.dynamic {
-					reason := fmt.Sprintf("%s: unit name %s is not a constant", path, render(e.keyNode))
-					if e.why != nil {
-						reason += ": " + e.why.text
+		switch v.Kind {
+		case eval.Unknown:
+			x.unresolved(posOrZero(v.At), describe(path+": unit names", v.Why))
+		case eval.Set:
+			for _, e := range v.Entries {
+				if e.Dynamic {
+					reason := fmt.Sprintf("%s: unit name %s is not a constant", path, eval.Render(e.KeyNode))
+					if why := facetsOf(e.Why).opt; why != nil {
+						reason += ": " + why.text
 					}
-					x.unresolved(e.pos, reason)
+					x.unresolved(e.Pos, reason)
 					continue
 				}
-				name, t := e.key+"."+typ, typ
+				name, t := e.Key+"."+typ, typ
 				if typ == "" {
-					name, t = e.key, unitType(e.key)
+					name, t = e.Key, unitType(e.Key)
 				}
 				// Read the unit relative to its set: the set's condition
 				// is the unit's, not its properties'; its priority is both.
-				x.definition(name, t, scope, e.pos, v.cond, e.defaults, x.ev.entryValues([]entry{e}, value{prio: v.prio}))
+				x.definition(name, t, scope, e.Pos, v.Cond, defaultsOf(e.Meta), x.ev.EntryValues([]eval.Entry{e}, withPrio(facetsOf(v.Meta).prio)))
 			}
 		}
 	}
@@ -315,23 +316,23 @@ func (x *extractor) unresolved(pos token.Pos, reason string) {
 // attribute naming the unit is itself under a condition; defs carry only
 // the conditions written inside the unit's value. nameDefaults are the
 // options whose default gave the unit its name.
-func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, parentCond bool, nameDefaults []string, defs []value) {
+func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, parentCond bool, nameDefaults []string, defs []eval.Value) {
 	if len(defs) == 0 {
 		return // every definition is under mkIf false
 	}
 	site := siteAcc{Site: Site{File: x.file, Line: pos.Line, Conditional: parentCond || mayVanish(defs),
 		NameDefaults: nameDefaults}, fileIndex: x.fileIndex, col: pos.Col}
 	for _, d := range defs {
-		if d.kind == kindUnknown {
-			x.unres = append(x.unres, Unresolved{File: x.file, Line: posOrZero(d.at).Line,
-				Reason: describe("properties of "+name, d.why), Unit: name})
+		if d.Kind == eval.Unknown {
+			x.unres = append(x.unres, Unresolved{File: x.file, Line: posOrZero(d.At).Line,
+				Reason: describe("properties of "+name, d.Why), Unit: name})
 		}
 	}
-	if len(defs) == 1 && defs[0].vanish {
+	if len(defs) == 1 && defs[0].Vanish {
 		// systemd.services.x = mkIf c { … }: the condition is the unit's
 		// (site.Conditional); if the unit exists, its properties are these.
-		defs = []value{defs[0]}
-		defs[0].cond, defs[0].vanish = false, false
+		defs = []eval.Value{defs[0]}
+		defs[0].Cond, defs[0].Vanish = false, false
 	}
 	r := propertyReader{ev: x.ev, site: &site}
 	r.read(defs)
@@ -344,13 +345,13 @@ func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, par
 // mayVanish reports whether the definitions of a unit may all be removed
 // by their conditions: none is certain and some mkIf or optionalAttrs can
 // remove one. if-then-else alone does not: both branches define the unit.
-func mayVanish(defs []value) bool {
+func mayVanish(defs []eval.Value) bool {
 	vanish := false
 	for _, d := range defs {
-		if !d.cond {
+		if !d.Cond {
 			return false
 		}
-		vanish = vanish || d.vanish
+		vanish = vanish || d.Vanish
 	}
 	return vanish
 }
@@ -404,7 +405,7 @@ func dedupUnresolved(us []Unresolved) []Unresolved {
 // count: they are not this host's units.
 func mentionsSystemd(n ast.Node) bool {
 	found := false
-	inspect(n, func(n ast.Node) bool {
+	ast.Inspect(n, func(n ast.Node) bool {
 		if found {
 			return false
 		}

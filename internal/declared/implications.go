@@ -1,6 +1,7 @@
 package declared
 
 import (
+	"github.com/driftcheck/driftcheck/internal/nix/eval"
 	"strings"
 
 	"github.com/driftcheck/driftcheck/internal/nix/token"
@@ -30,7 +31,7 @@ var implications = []implication{
 
 // optionDef is one definition of a tracked option.
 type optionDef struct {
-	v         value
+	v         eval.Value
 	file      string
 	fileIndex int
 	pos       token.Pos
@@ -38,7 +39,7 @@ type optionDef struct {
 
 // collectOptions records the definitions of every option the implication
 // table refers to.
-func (x *extractor) collectOptions(cfg []value) {
+func (x *extractor) collectOptions(cfg []eval.Value) {
 	r := propertyReader{ev: x.ev}
 	for _, path := range trackedOptions() {
 		for _, l := range r.lookup(cfg, strings.Split(path, ".")) {
@@ -75,8 +76,8 @@ const (
 func live(defs []optionDef) []optionDef {
 	best := 0
 	for _, d := range defs {
-		if !d.v.cond && (best == 0 || d.v.priority() < best) {
-			best = d.v.priority()
+		if !d.v.Cond && (best == 0 || priority(d.v) < best) {
+			best = priority(d.v)
 		}
 	}
 	if best == 0 {
@@ -84,7 +85,7 @@ func live(defs []optionDef) []optionDef {
 	}
 	var out []optionDef
 	for _, d := range defs {
-		if d.v.priority() <= best {
+		if priority(d.v) <= best {
 			out = append(out, d)
 		}
 	}
@@ -100,15 +101,15 @@ func boolOption(defs []optionDef) (truth, optionDef) {
 	otherwise := false // a false or unreadable definition could win
 	for i, d := range defs {
 		switch {
-		case d.v.kind == kindBool && d.v.boolean && !d.v.cond && d.v.defaults == nil:
+		case d.v.Kind == eval.Bool && d.v.Boolean && !d.v.Cond && defaultsOf(d.v.Meta) == nil:
 			if sure == nil {
 				sure = &defs[i]
 			}
-		case d.v.kind == kindBool && d.v.boolean:
+		case d.v.Kind == eval.Bool && d.v.Boolean:
 			if maybe == nil {
 				maybe = &defs[i]
 			}
-		case d.v.kind == kindBool:
+		case d.v.Kind == eval.Bool:
 			otherwise = true
 		default:
 			otherwise = true
@@ -135,10 +136,10 @@ func (x *extractor) calendarOption(defs []optionDef, def string) ([]string, bool
 	if len(defs) == 0 {
 		return []string{def}, true
 	}
-	if len(defs) != 1 || defs[0].v.cond {
+	if len(defs) != 1 || defs[0].v.Cond {
 		return nil, false
 	}
-	return x.ev.stringsOf([]value{defs[0].v})
+	return x.ev.StringsOf([]eval.Value{defs[0].v})
 }
 
 func (x *extractor) applyImplications() {

@@ -2,31 +2,32 @@ package declared
 
 import (
 	"fmt"
+	"github.com/driftcheck/driftcheck/internal/nix/eval"
 	"strings"
 )
 
 // mountList reads systemd.mounts / systemd.automounts: lists of mount
 // definitions whose unit name is derived from where, as systemd does.
-func (x *extractor) mountList(vs []value, typ, path string) {
+func (x *extractor) mountList(vs []eval.Value, typ, path string) {
 	r := propertyReader{ev: x.ev}
 	for _, v := range vs {
-		switch v.kind {
-		case kindUnknown:
-			x.unresolved(posOrZero(v.at), describe(path+": mount points", v.why))
+		switch v.Kind {
+		case eval.Unknown:
+			x.unresolved(posOrZero(v.At), describe(path+": mount points", v.Why))
 			continue
-		case kindList:
+		case eval.List:
 		default:
 			continue
 		}
-		for _, t := range v.list {
-			defs := x.ev.force(t)
+		for _, t := range v.Elems {
+			defs := x.ev.Force(t)
 			where := r.lookup(defs, []string{"where"})
-			if len(where) != 1 || where[0].v.kind != kindString {
-				x.unresolved(posOf(t, nil), fmt.Sprintf("%s: mount point (where) is not a constant", path))
+			if len(where) != 1 || where[0].v.Kind != eval.String {
+				x.unresolved(eval.PosOf(t, nil), fmt.Sprintf("%s: mount point (where) is not a constant", path))
 				continue
 			}
-			name := escapePath(where[0].v.str) + "." + typ
-			x.definition(name, typ, ScopeSystem, where[0].pos, v.cond, where[0].v.defaults, underAll(defs, value{prio: v.prio}))
+			name := escapePath(where[0].v.Str) + "." + typ
+			x.definition(name, typ, ScopeSystem, where[0].pos, v.Cond, defaultsOf(where[0].v.Meta), x.ev.EncloseAll(defs, withPrio(facetsOf(v.Meta).prio)))
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/driftcheck/driftcheck/internal/nix/ast"
+	"github.com/driftcheck/driftcheck/internal/nix/eval"
 	"github.com/driftcheck/driftcheck/internal/nix/token"
 )
 
@@ -21,13 +22,13 @@ type optionTable struct {
 	prefixes map[string]bool         // dotted paths of the sets above options
 	modules  []moduleDefs
 	ready    bool
-	cache    map[string][]value
+	cache    map[string][]eval.Value
 	active   map[string]bool // options being resolved: a read of one is a cycle
 }
 
 // optionDecl is one declaration of an option.
 type optionDecl struct {
-	dflt *thunk // nil when declared without a default
+	dflt *eval.Thunk // nil when declared without a default
 	file string
 	line int
 }
@@ -35,7 +36,7 @@ type optionDecl struct {
 // moduleDefs is a module as the lazy evaluator read it, kept for the
 // option definitions its config may hold.
 type moduleDefs struct {
-	body      []value
+	body      []eval.Value
 	shaped    bool // { options = …; config = …; }: definitions are under config
 	file      string
 	fileIndex int
@@ -46,7 +47,7 @@ const maxOptionDepth = 32
 
 func newOptionTable() *optionTable {
 	return &optionTable{decls: map[string][]optionDecl{}, prefixes: map[string]bool{},
-		cache: map[string][]value{}, active: map[string]bool{}}
+		cache: map[string][]eval.Value{}, active: map[string]bool{}}
 }
 
 // declares reports whether path is a declared option or a set of them.
@@ -65,7 +66,7 @@ func (o *optionTable) isOption(path []string) bool {
 
 // addModule records one module read by the lazy evaluator: its option
 // declarations now, its config for later reads.
-func (o *optionTable) addModule(ev *evaluator, body []value, file string, fileIndex int) {
+func (o *optionTable) addModule(ev *eval.Evaluator, body []eval.Value, file string, fileIndex int) {
 	shaped := hasStaticKey(body, "config") || hasStaticKey(body, "options")
 	if shaped {
 		o.walkDecls(ev, child(ev, body, "options"), nil, file, 0)
@@ -74,23 +75,22 @@ func (o *optionTable) addModule(ev *evaluator, body []value, file string, fileIn
 }
 
 // walkDecls walks an options tree down to its mkOption declarations.
-func (o *optionTable) walkDecls(ev *evaluator, vs []value, path []string, file string, line int) {
-	ev.steps++
-	if len(path) > maxOptionDepth || ev.steps > maxSteps {
-		ev.hit = true
+func (o *optionTable) walkDecls(ev *eval.Evaluator, vs []eval.Value, path []string, file string, line int) {
+	if !ev.Step() || len(path) > maxOptionDepth {
+		ev.Hit = true
 		return
 	}
 	for _, v := range vs {
-		if v.kind != kindSet {
+		if v.Kind != eval.Set {
 			continue
 		}
 		if len(path) > 0 && isOptionDecl(ev, v) {
 			o.add(path, optionDecl{dflt: defaultOf(v), file: file, line: line})
 			continue
 		}
-		for _, e := range v.entries {
-			if !e.dynamic {
-				o.walkDecls(ev, ev.entryValues([]entry{e}, v), append(slices.Clip(path), e.key), file, e.pos.Line)
+		for _, e := range v.Entries {
+			if !e.Dynamic {
+				o.walkDecls(ev, ev.EntryValues([]eval.Entry{e}, v), append(slices.Clip(path), e.Key), file, e.Pos.Line)
 			}
 		}
 	}
@@ -106,11 +106,11 @@ func (o *optionTable) add(path []string, d optionDecl) {
 
 // isOptionDecl reports whether v is what mkOption returns: a set with
 // _type = "option".
-func isOptionDecl(ev *evaluator, v value) bool {
-	for _, e := range v.entries {
-		if !e.dynamic && e.key == "_type" && len(e.rest) == 0 {
-			vs := ev.force(e.val)
-			return len(vs) == 1 && vs[0].kind == kindString && vs[0].str == "option"
+func isOptionDecl(ev *eval.Evaluator, v eval.Value) bool {
+	for _, e := range v.Entries {
+		if !e.Dynamic && e.Key == "_type" && len(e.Rest) == 0 {
+			vs := ev.Force(e.Val)
+			return len(vs) == 1 && vs[0].Kind == eval.String && vs[0].Str == "option"
 		}
 	}
 	return false
@@ -118,40 +118,40 @@ func isOptionDecl(ev *evaluator, v value) bool {
 
 // defaultOf is the default of an option declaration, unevaluated: the
 // last default attribute, as // would leave it.
-func defaultOf(v value) *thunk {
-	var d *thunk
-	for _, e := range v.entries {
-		if e.dynamic || e.key != "default" {
+func defaultOf(v eval.Value) *eval.Thunk {
+	var d *eval.Thunk
+	for _, e := range v.Entries {
+		if e.Dynamic || e.Key != "default" {
 			continue
 		}
-		d = e.val
-		if len(e.rest) > 0 {
-			d = computed([]value{unknown(e.keyNode, "default built attribute by attribute")})
+		d = e.Val
+		if len(e.Rest) > 0 {
+			d = eval.Computed([]eval.Value{eval.NewUnknown(e.KeyNode, "default built attribute by attribute")})
 		}
 	}
 	return d
 }
 
-// optionDecl is what mkOption, mkEnableOption and mkPackageOption return:
+// optionValue is what mkOption, mkEnableOption and mkPackageOption return:
 // a set with _type = "option", as lib.options builds it, whose default
 // stays lazy.
-func (ev *evaluator) optionDecl(call ast.Expr, name string, args []*thunk) value {
+func optionValue(ev *eval.Evaluator, call ast.Expr, name string, args []*eval.Thunk) eval.Value {
 	pos := posOrZero(call)
-	constant := func(v value) *thunk { return computed([]value{v}) }
-	decl := value{kind: kindSet, entries: []entry{{key: "_type", pos: pos, val: constant(value{kind: kindString, str: "option"})}}}
+	constant := func(v eval.Value) *eval.Thunk { return eval.Computed([]eval.Value{v}) }
+	decl := eval.Value{Kind: eval.Set, Entries: []eval.Entry{{Key: "_type", Pos: pos, Val: constant(eval.Value{Kind: eval.String, Str: "option"})}}}
 	switch name {
 	case "mkEnableOption":
-		decl.entries = append(decl.entries, entry{key: "default", pos: pos, val: constant(value{kind: kindBool})})
+		decl.Entries = append(decl.Entries, eval.Entry{Key: "default", Pos: pos, Val: constant(eval.Value{Kind: eval.Bool})})
 	case "mkPackageOption":
-		decl.entries = append(decl.entries, entry{key: "default", pos: pos, val: constant(unknown(call, "a package"))})
+		decl.Entries = append(decl.Entries, eval.Entry{Key: "default", Pos: pos, Val: constant(eval.NewUnknown(call, "a package"))})
 	default:
-		for _, v := range ev.force(args[0]) {
-			if v.kind == kindSet && !v.cond {
-				decl.entries = append(decl.entries, v.entries...)
+		for _, v := range ev.Force(args[0]) {
+			if v.Kind == eval.Set && !v.Cond {
+				decl.Entries = append(decl.Entries, v.Entries...)
 				continue
 			}
-			decl.entries = append(decl.entries, entry{key: "default", pos: pos,
-				val: constant(unknown(call, "computed by mkOption"))})
+			decl.Entries = append(decl.Entries, eval.Entry{Key: "default", Pos: pos,
+				Val: constant(eval.NewUnknown(call, "computed by mkOption"))})
 		}
 	}
 	return decl
@@ -159,50 +159,50 @@ func (ev *evaluator) optionDecl(call ast.Expr, name string, args []*thunk) value
 
 // moduleArgs is what the module system passes: lib is nixpkgs' lib,
 // config reads options, the rest (pkgs, options, …) is unknown.
-func moduleArgs() value {
-	return value{kind: kindUnknown, why: "depends on module arguments", ref: &configRef{args: true}}
+func moduleArgs() eval.Value {
+	return withFacets(eval.Value{Kind: eval.Unknown, Why: "depends on module arguments"}, facets{ref: &configRef{args: true}})
 }
 
-func configValue(path []string) value {
-	return value{kind: kindUnknown, why: "depends on module arguments", ref: &configRef{path: path}}
+func configValue(path []string) eval.Value {
+	return withFacets(eval.Value{Kind: eval.Unknown, Why: "depends on module arguments"}, facets{ref: &configRef{path: path}})
 }
 
 // readConfig is ref.name: config among the module arguments, a deeper
 // part of config, or the value of a declared option.
-func (ev *evaluator) readConfig(ref *configRef, name string) []value {
+func (m *moduleSystem) readConfig(ev *eval.Evaluator, ref *configRef, name string) []eval.Value {
 	if ref.args {
 		if name == "config" {
-			return []value{configValue(nil)}
+			return []eval.Value{configValue(nil)}
 		}
-		return []value{{kind: kindUnknown, why: "depends on module arguments"}}
+		return []eval.Value{{Kind: eval.Unknown, Why: "depends on module arguments"}}
 	}
 	path := append(slices.Clip(ref.path), name)
-	if ev.opts.isOption(path) {
-		return ev.opts.read(ev, path)
+	if m.opts.isOption(path) {
+		return m.opts.read(ev, path)
 	}
-	return []value{configValue(path)}
+	return []eval.Value{configValue(path)}
 }
 
 // optionUnknown is an option read that cannot be resolved; reason names
 // the option.
-func optionUnknown(reason string) []value {
-	return []value{{kind: kindUnknown, why: reason, opt: &optWhy{text: reason, root: reason}}}
+func optionUnknown(reason string) []eval.Value {
+	return []eval.Value{withFacets(eval.NewUnknown(nil, reason), facets{opt: &optWhy{text: reason, root: reason}})}
 }
 
 // optionUnknownBecause is optionUnknown caused by another option read,
 // whose first failure it quotes.
-func optionUnknownBecause(reason string, cause *optWhy) []value {
+func optionUnknownBecause(reason string, cause *optWhy) []eval.Value {
 	if cause == nil {
 		return optionUnknown(reason)
 	}
 	w := &optWhy{text: reason + ": " + cause.root, root: cause.root}
-	return []value{{kind: kindUnknown, why: w.text, opt: w}}
+	return []eval.Value{withFacets(eval.NewUnknown(nil, w.text), facets{opt: w})}
 }
 
 // read resolves one declared option, once per Extract call. Reading an
 // option while resolving it is a cycle (a default that reads itself):
 // the inner read is unknown.
-func (o *optionTable) read(ev *evaluator, path []string) []value {
+func (o *optionTable) read(ev *eval.Evaluator, path []string) []eval.Value {
 	key := strings.Join(path, ".")
 	if vs, ok := o.cache[key]; ok {
 		return slices.Clone(vs)
@@ -212,29 +212,29 @@ func (o *optionTable) read(ev *evaluator, path []string) []value {
 	}
 	o.active[key] = true
 	defer delete(o.active, key)
-	outer := ev.hit
-	ev.hit = false
+	outer := ev.Hit
+	ev.Hit = false
 	vs := o.resolve(ev, key, path)
-	if !ev.hit {
+	if !ev.Hit {
 		// A result cut short by the evaluator's limits is not kept: a
 		// read from a shallower place may complete it.
 		o.cache[key] = vs
 	}
-	ev.hit = ev.hit || outer
+	ev.Hit = ev.Hit || outer
 	return slices.Clone(vs)
 }
 
-func (o *optionTable) resolve(ev *evaluator, key string, path []string) []value {
+func (o *optionTable) resolve(ev *eval.Evaluator, key string, path []string) []eval.Value {
 	decls := o.decls[key]
 	if len(decls) > 1 {
 		return optionUnknown(fmt.Sprintf("%s is declared more than once (%s:%d, %s:%d)",
 			key, decls[0].file, decls[0].line, decls[1].file, decls[1].line))
 	}
-	defs, hidden := o.definitions(ev.mode(true), path)
+	defs, hidden := o.definitions(mode(ev, true), path)
 	if hidden != "" {
 		return optionUnknown(fmt.Sprintf("%s may be set at %s by a value that cannot be read statically", key, hidden))
 	}
-	norm := ev.mode(false)
+	norm := mode(ev, false)
 	var live []optionDef
 	for _, d := range defs {
 		if d, ok := decide(norm, d); ok {
@@ -248,7 +248,7 @@ func (o *optionTable) resolve(ev *evaluator, key string, path []string) []value 
 // part of config that cannot be read where it may define the option
 // (services.x = import ./x.nix, for services.x.y) hides definitions:
 // hidden says where.
-func (o *optionTable) definitions(ev *evaluator, path []string) (defs []optionDef, hidden string) {
+func (o *optionTable) definitions(ev *eval.Evaluator, path []string) (defs []optionDef, hidden string) {
 	for _, m := range o.modules {
 		cfg := m.body
 		if m.shaped {
@@ -265,14 +265,14 @@ func (o *optionTable) definitions(ev *evaluator, path []string) (defs []optionDe
 }
 
 type defFinder struct {
-	ev     *evaluator
+	ev     *eval.Evaluator
 	path   []string
 	m      moduleDefs
 	defs   []optionDef
 	hidden string
 }
 
-func (f *defFinder) find(vs []value, depth int, pos token.Pos) {
+func (f *defFinder) find(vs []eval.Value, depth int, pos token.Pos) {
 	if depth == len(f.path) {
 		for _, v := range vs {
 			f.defs = append(f.defs, optionDef{v: v, file: f.m.file, fileIndex: f.m.fileIndex, pos: pos})
@@ -283,20 +283,20 @@ func (f *defFinder) find(vs []value, depth int, pos token.Pos) {
 	// virtualisation) are too common and too vague to count.
 	watch := depth >= min(2, len(f.path)-1)
 	for _, v := range vs {
-		switch v.kind {
-		case kindUnknown:
+		switch v.Kind {
+		case eval.Unknown:
 			if watch {
-				f.hide(posOrZero(v.at), pos)
+				f.hide(posOrZero(v.At), pos)
 			}
-		case kindSet:
-			for _, e := range v.entries {
+		case eval.Set:
+			for _, e := range v.Entries {
 				switch {
-				case e.dynamic:
+				case e.Dynamic:
 					if watch {
-						f.hide(e.pos, e.pos)
+						f.hide(e.Pos, e.Pos)
 					}
-				case e.key == f.path[depth]:
-					f.find(f.ev.entryValues([]entry{e}, v), depth+1, e.pos)
+				case e.Key == f.path[depth]:
+					f.find(f.ev.EntryValues([]eval.Entry{e}, v), depth+1, e.Pos)
 				}
 			}
 		}
@@ -315,17 +315,19 @@ func (f *defFinder) hide(at, fallback token.Pos) {
 
 // decide evaluates the mkIf conditions the lazy evaluator deferred on a
 // definition: a false one drops it, an undecided one makes it conditional.
-func decide(ev *evaluator, d optionDef) (optionDef, bool) {
-	for _, c := range d.v.when {
-		b, known := ev.boolOfThunk(c)
+func decide(ev *eval.Evaluator, d optionDef) (optionDef, bool) {
+	for _, c := range whenOf(d.v) {
+		b, known := ev.BoolOfThunk(c)
 		switch {
 		case known && !b:
 			return d, false
 		case !known:
-			d.v.cond, d.v.vanish = true, true
+			d.v.Cond, d.v.Vanish = true, true
 		}
 	}
-	d.v.when = nil
+	f := facetsOf(d.v.Meta)
+	f.when = nil
+	d.v = withFacets(d.v, f)
 	return d, true
 }
 
@@ -333,22 +335,22 @@ func decide(ev *evaluator, d optionDef) (optionDef, bool) {
 // default, as lib.modules does: an unconditional definition hides those
 // of worse priority, definitions of one priority must agree (lists are
 // joined), and the default applies only when no definition does.
-func mergeOption(ev *evaluator, key string, decl optionDecl, defs []optionDef) []value {
+func mergeOption(ev *eval.Evaluator, key string, decl optionDecl, defs []optionDef) []eval.Value {
 	if len(defs) == 0 {
 		return defaultValue(ev, key, decl)
 	}
 	cutoff := math.MaxInt
 	for _, d := range defs {
-		if !d.v.cond {
-			cutoff = min(cutoff, d.v.priority())
+		if !d.v.Cond {
+			cutoff = min(cutoff, priority(d.v))
 		}
 	}
 	var sure, maybe []optionDef
 	for _, d := range defs {
 		switch {
-		case d.v.priority() > cutoff:
+		case priority(d.v) > cutoff:
 			// hidden by an unconditional definition of better priority
-		case d.v.cond:
+		case d.v.Cond:
 			maybe = append(maybe, d)
 		default:
 			sure = append(sure, d)
@@ -356,10 +358,10 @@ func mergeOption(ev *evaluator, key string, decl optionDecl, defs []optionDef) [
 	}
 	for _, d := range slices.Concat(sure, maybe) {
 		if why := notConstant(ev, d.v); why != "" {
-			return optionUnknownBecause(fmt.Sprintf("%s is set at %s:%d to %s", key, d.file, d.pos.Line, why), d.v.opt)
+			return optionUnknownBecause(fmt.Sprintf("%s is set at %s:%d to %s", key, d.file, d.pos.Line, why), facetsOf(d.v.Meta).opt)
 		}
 	}
-	var cands []value
+	var cands []eval.Value
 	switch {
 	case len(sure) > 0:
 		v, ok := agree(ev, sure)
@@ -385,36 +387,36 @@ func places(defs []optionDef) string {
 }
 
 // defaultValue is the option's default, when it is a constant.
-func defaultValue(ev *evaluator, key string, decl optionDecl) []value {
+func defaultValue(ev *eval.Evaluator, key string, decl optionDecl) []eval.Value {
 	if decl.dflt == nil {
 		return optionUnknown(key + " has no definition and no default")
 	}
-	vs := ev.force(decl.dflt)
-	if len(vs) != 1 || vs[0].cond || vs[0].kind == kindUnknown {
+	vs := ev.Force(decl.dflt)
+	if len(vs) != 1 || vs[0].Cond || vs[0].Kind == eval.Unknown {
 		return optionUnknownBecause(key+" has no static default", optReason(vs))
 	}
 	if why := notConstant(ev, vs[0]); why != "" {
-		return optionUnknownBecause(key+" defaults to "+why, vs[0].opt)
+		return optionUnknownBecause(key+" defaults to "+why, facetsOf(vs[0].Meta).opt)
 	}
-	v := vs[0]
-	v.prio, v.when = 0, nil
-	v.defaults = union([]string{key}, v.defaults)
-	return []value{v}
+	f := facetsOf(vs[0].Meta)
+	f.prio, f.when = 0, nil
+	f.defaults = union([]string{key}, f.defaults)
+	return []eval.Value{withFacets(vs[0], f)}
 }
 
 // notConstant says why an option value is not followed, "" when it is: a
 // string, number, boolean, null or list of strings. Attribute sets
 // (attrsOf, submodules) would need the option's type to merge.
-func notConstant(ev *evaluator, v value) string {
-	switch v.kind {
-	case kindString, kindBool, kindInt, kindNull:
+func notConstant(ev *eval.Evaluator, v eval.Value) string {
+	switch v.Kind {
+	case eval.String, eval.Bool, eval.Int, eval.Null:
 		return ""
-	case kindList:
-		if _, ok := ev.stringsOf([]value{unconditional(v)}); ok {
+	case eval.List:
+		if _, ok := ev.StringsOf([]eval.Value{unconditional(v)}); ok {
 			return ""
 		}
 		return "a list that is not constant"
-	case kindSet:
+	case eval.Set:
 		return "an attribute set, which is not followed"
 	}
 	return "a value that is not a constant"
@@ -422,28 +424,28 @@ func notConstant(ev *evaluator, v value) string {
 
 // agree merges the unconditional definitions of the best priority: lists
 // are joined, as listOf does; other values must be equal.
-func agree(ev *evaluator, defs []optionDef) (value, bool) {
+func agree(ev *eval.Evaluator, defs []optionDef) (eval.Value, bool) {
 	first := defs[0].v
-	if first.kind == kindList {
-		joined := value{kind: kindList}
+	if first.Kind == eval.List {
+		joined := eval.Value{Kind: eval.List}
 		for _, d := range defs {
-			l, ok := ev.stringsOf([]value{unconditional(d.v)})
-			if !ok || d.v.kind != kindList || len(joined.list)+len(l) > maxListLen {
-				return value{}, false
+			l, ok := ev.StringsOf([]eval.Value{unconditional(d.v)})
+			if !ok || d.v.Kind != eval.List || len(joined.Elems)+len(l) > eval.MaxListLen {
+				return eval.Value{}, false
 			}
 			for _, s := range l {
-				joined.list = append(joined.list, computed([]value{{kind: kindString, str: s}}))
+				joined.Elems = append(joined.Elems, eval.Computed([]eval.Value{{Kind: eval.String, Str: s}}))
 			}
-			joined.defaults = union(joined.defaults, d.v.defaults)
+			joined = addDefaults(joined, d.v)
 		}
 		return joined, true
 	}
 	text := constText(ev, first)
 	for _, d := range defs[1:] {
 		if constText(ev, d.v) != text {
-			return value{}, false
+			return eval.Value{}, false
 		}
-		first.defaults = union(first.defaults, d.v.defaults)
+		first = addDefaults(first, d.v)
 	}
 	return first, true
 }
@@ -451,47 +453,55 @@ func agree(ev *evaluator, defs []optionDef) (value, bool) {
 // possible is what a read of an option yields from the values it may
 // take: one certain value when they agree and one of them surely applies
 // (base), else each of them under a condition.
-func possible(ev *evaluator, key string, cands []value, base bool) []value {
-	var out []value
+func possible(ev *eval.Evaluator, key string, cands []eval.Value, base bool) []eval.Value {
+	var out []eval.Value
 	var texts []string
 	for _, c := range cands {
-		if c.kind == kindUnknown {
-			return []value{c}
+		if c.Kind == eval.Unknown {
+			return []eval.Value{c}
 		}
 		t := constText(ev, c)
 		if i := slices.Index(texts, t); i >= 0 {
-			out[i].defaults = union(out[i].defaults, c.defaults)
+			out[i] = addDefaults(out[i], c)
 			continue
 		}
 		texts = append(texts, t)
-		c.prio, c.when, c.ref = 0, nil, nil
-		out = append(out, c)
+		f := facetsOf(c.Meta)
+		f.prio, f.when, f.ref = 0, nil, nil
+		out = append(out, withFacets(c, f))
 	}
 	certain := base && len(out) == 1
 	for i := range out {
-		if !certain && out[i].kind == kindList {
+		if !certain && out[i].Kind == eval.List {
 			// A conditional list definition joins the others or not.
 			return optionUnknown(key + " is a list with conditional definitions")
 		}
-		out[i].cond, out[i].vanish = !certain, !certain
+		out[i].Cond, out[i].Vanish = !certain, !certain
 	}
 	return out
 }
 
 // constText identifies a constant value, for comparing definitions.
-func constText(ev *evaluator, v value) string {
-	switch v.kind {
-	case kindString:
-		return "s" + strconv.Quote(v.str)
-	case kindBool:
-		return "b" + strconv.FormatBool(v.boolean)
-	case kindInt:
-		return "i" + strconv.FormatInt(v.integer, 10)
-	case kindNull:
+func constText(ev *eval.Evaluator, v eval.Value) string {
+	switch v.Kind {
+	case eval.String:
+		return "s" + strconv.Quote(v.Str)
+	case eval.Bool:
+		return "b" + strconv.FormatBool(v.Boolean)
+	case eval.Int:
+		return "i" + strconv.FormatInt(v.Integer, 10)
+	case eval.Null:
 		return "null"
-	case kindList:
-		l, _ := ev.stringsOf([]value{unconditional(v)})
+	case eval.List:
+		l, _ := ev.StringsOf([]eval.Value{unconditional(v)})
 		return "l" + fmt.Sprintf("%q", l)
 	}
 	return ""
+}
+
+// addDefaults adds the options whose defaults from gives to v's.
+func addDefaults(v, from eval.Value) eval.Value {
+	f := facetsOf(v.Meta)
+	f.defaults = union(f.defaults, defaultsOf(from.Meta))
+	return withFacets(v, f)
 }

@@ -1,6 +1,7 @@
 package declared
 
 import (
+	"github.com/driftcheck/driftcheck/internal/nix/eval"
 	"math"
 	"slices"
 	"sort"
@@ -24,16 +25,16 @@ type startAtDef struct {
 // startAts reads the startAt definitions inside one definition of a
 // service. if-then-else branches are separate definitions that are not
 // certain, but do not make the timer conditional when both are non-empty.
-func (r *propertyReader) startAts(defs []value, siteConditional bool) []startAtDef {
+func (r *propertyReader) startAts(defs []eval.Value, siteConditional bool) []startAtDef {
 	var out []startAtDef
 	for _, c := range r.lookup(defs, []string{"startAt"}) {
-		l, known := r.ev.stringsOf([]value{unconditional(c.v)})
+		l, known := r.ev.StringsOf([]eval.Value{unconditional(c.v)})
 		out = append(out, startAtDef{
 			calendars:  l,
 			known:      known,
-			maybeEmpty: !known || len(l) == 0 || c.v.vanish || siteConditional,
-			certain:    !c.v.cond && !siteConditional,
-			priority:   c.v.priority(),
+			maybeEmpty: !known || len(l) == 0 || c.v.Vanish || siteConditional,
+			certain:    !c.v.Cond && !siteConditional,
+			priority:   priority(c.v),
 			file:       r.site.File,
 			fileIndex:  r.site.fileIndex,
 			line:       c.pos.Line,

@@ -1,4 +1,4 @@
-package declared
+package eval
 
 import (
 	"strconv"
@@ -10,9 +10,9 @@ import (
 // maxRender bounds the length of an expression quoted in a message.
 const maxRender = 60
 
-// render prints an expression in short Nix syntax for messages: names,
+// Render prints an expression in short Nix syntax for messages: names,
 // selections, strings with their ${…} parts, calls with their function.
-func render(e ast.Node) string {
+func Render(e ast.Node) string {
 	var b strings.Builder
 	renderTo(&b, e, 0)
 	s := b.String()
@@ -82,86 +82,5 @@ func renderTo(b *strings.Builder, e ast.Node, depth int) {
 		b.WriteString("if … then … else …")
 	default:
 		b.WriteString("…")
-	}
-}
-
-// inspect walks the tree depth-first, like go/ast.Inspect: f returns false
-// to skip a node's children.
-func inspect(n ast.Node, f func(ast.Node) bool) {
-	if n == nil || !f(n) {
-		return
-	}
-	each := func(es []ast.Expr) {
-		for _, e := range es {
-			inspect(e, f)
-		}
-	}
-	bindings := func(bs []ast.Binding) {
-		for _, b := range bs {
-			inspect(b, f)
-		}
-	}
-	switch x := n.(type) {
-	case *ast.String:
-		each(x.Parts)
-	case *ast.Path:
-		each(x.Parts)
-	case *ast.Interp:
-		inspect(x.X, f)
-	case *ast.List:
-		each(x.Elems)
-	case *ast.AttrSet:
-		bindings(x.Bindings)
-	case *ast.LegacyLet:
-		bindings(x.Bindings)
-	case *ast.Let:
-		bindings(x.Bindings)
-		inspect(x.Body, f)
-	case *ast.With:
-		inspect(x.Scope, f)
-		inspect(x.Body, f)
-	case *ast.Assert:
-		inspect(x.Cond, f)
-		inspect(x.Body, f)
-	case *ast.If:
-		inspect(x.Cond, f)
-		inspect(x.Then, f)
-		inspect(x.Else, f)
-	case *ast.Lambda:
-		if x.Formals != nil {
-			for _, fm := range x.Formals.List {
-				if fm.Default != nil {
-					inspect(fm.Default, f)
-				}
-			}
-		}
-		inspect(x.Body, f)
-	case *ast.Call:
-		inspect(x.Fun, f)
-		each(x.Args)
-	case *ast.Select:
-		inspect(x.X, f)
-		each(x.Path)
-		if x.Default != nil {
-			inspect(x.Default, f)
-		}
-	case *ast.HasAttr:
-		inspect(x.X, f)
-		each(x.Path)
-	case *ast.Unary:
-		inspect(x.X, f)
-	case *ast.Binary:
-		inspect(x.X, f)
-		inspect(x.Y, f)
-	case *ast.Paren:
-		inspect(x.X, f)
-	case *ast.Attr:
-		each(x.Path)
-		inspect(x.Value, f)
-	case *ast.Inherit:
-		if x.From != nil {
-			inspect(x.From, f)
-		}
-		each(x.Names)
 	}
 }
