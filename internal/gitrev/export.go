@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 )
 
@@ -46,7 +47,7 @@ func (r *Repo) exportEntry(e Entry, dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return err
 	}
-	blob, err := r.git.BlobObject(e.Hash)
+	blob, err := r.git.BlobObject(plumbing.Hash(e.Hash))
 	if err != nil {
 		return fmt.Errorf("read blob %s: %w", e.Hash, err)
 	}
@@ -55,7 +56,7 @@ func (r *Repo) exportEntry(e Entry, dir string) error {
 		return fmt.Errorf("open blob %s: %w", e.Hash, err)
 	}
 	defer rd.Close()
-	if e.Mode == filemode.Symlink {
+	if e.mode == filemode.Symlink {
 		target, err := io.ReadAll(io.LimitReader(rd, 4096))
 		if err != nil {
 			return err
@@ -63,7 +64,7 @@ func (r *Repo) exportEntry(e Entry, dir string) error {
 		return os.Symlink(string(target), dest)
 	}
 	perm := os.FileMode(0o644)
-	if e.Mode == filemode.Executable {
+	if e.mode == filemode.Executable {
 		perm = 0o755
 	}
 	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
