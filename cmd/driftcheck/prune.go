@@ -29,7 +29,6 @@ type pruneOptions struct {
 	metricsFile string
 	dryRun      bool
 	format      string
-	diskPath    string // hidden, test-only: measure this path instead of the Docker root
 }
 
 func newPruneCmd(s streams) *cobra.Command {
@@ -67,8 +66,6 @@ the drift gate; 2 error; 4 still at or above the threshold afterwards.`,
 	f.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus textfile-collector metrics here")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what a real run would delete, delete nothing")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
-	f.StringVar(&o.diskPath, "test-disk-path", "", "test only: measure this path instead of the Docker root")
-	_ = f.MarkHidden("test-disk-path")
 	return cmd
 }
 
@@ -115,7 +112,6 @@ func runPrune(ctx context.Context, s streams, o pruneOptions) error {
 		},
 		DeployLock: o.lock,
 		StateDir:   o.stateDir,
-		DiskPath:   o.diskPath,
 	})
 	if o.format == "json" {
 		err = report.WriteJSON(s.Out)

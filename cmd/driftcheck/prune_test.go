@@ -2,15 +2,18 @@ package main
 
 import (
 	"encoding/json"
-	"net"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/driftcheck/driftcheck/internal/prune"
+	"github.com/driftcheck/driftcheck/internal/prune/prunetest"
 	"github.com/driftcheck/driftcheck/internal/testreq"
 )
 
@@ -44,33 +47,10 @@ func TestPruneBadFlags(t *testing.T) {
 	}
 }
 
-// countingSocket accepts and counts connections on a unix socket.
-func countingSocket(t *testing.T) (string, *atomic.Int64) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "docker.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	n := new(atomic.Int64)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			c.Close()
-		}
-	}()
-	return "unix://" + path, n
-}
-
 // When the drift check cannot vouch for the host (here: --repo is not a
 // repository), the prune stops before it builds a Docker client.
 func TestPruneDriftGateFirst(t *testing.T) {
-	host, conns := countingSocket(t)
+	host, conns := prunetest.CountingSocket(t)
 	code, stdout, stderr := runPruneCLI(t, "--repo", t.TempDir(), "--docker-host", host, "--state-dir", t.TempDir(), "--threshold", "0")
 	if code == exitOK || code == exitPressure {
 		t.Fatalf("exit %d with a drift gate that cannot pass; stdout %s", code, stdout)
@@ -95,8 +75,9 @@ func TestPruneDaemonUnreachable(t *testing.T) {
 	}
 }
 
-// Against the real daemon: JSON report, metrics file, exit 0 on "no
-// pressure" (threshold 100 % on an almost empty test filesystem).
+// Against the host's daemon, read-only (a dry run): JSON report, metrics
+// file, exit 0 on "no pressure" (threshold 100 %: the Docker root's
+// filesystem is not full).
 func TestPruneJSONAndMetrics(t *testing.T) {
 	testreq.Command(t, "dockerd", "docker.io")
 	if _, err := os.Stat("/var/run/docker.sock"); err != nil {
@@ -104,7 +85,7 @@ func TestPruneJSONAndMetrics(t *testing.T) {
 	}
 	metrics := filepath.Join(t.TempDir(), "prune.prom")
 	code, stdout, stderr := runPruneCLI(t, "--no-drift-gate", "--format", "json", "--dry-run", "--threshold", "100",
-		"--test-disk-path", t.TempDir(), "--state-dir", t.TempDir(), "--metrics-file", metrics)
+		"--state-dir", t.TempDir(), "--metrics-file", metrics)
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %s, stdout %s", code, stderr, stdout)
 	}
@@ -160,4 +141,27 @@ func TestPruneExitTwoWritesTheReport(t *testing.T) {
 	if !strings.Contains(string(doc), "`prune` still writes its report") {
 		t.Fatal("docs/exit-codes.md does not state that prune writes its report at exit 2")
 	}
+}
+
+// The shipped binary has no hidden flags: test hooks live in the tests'
+// fakes, not behind flags a user could find and misuse.
+func TestNoHiddenFlags(t *testing.T) {
+	var visit func(c *cobra.Command)
+	visit = func(c *cobra.Command) {
+		for _, fs := range []*pflag.FlagSet{c.LocalFlags(), c.PersistentFlags()} {
+			fs.VisitAll(func(f *pflag.Flag) {
+				if f.Hidden {
+					t.Errorf("%s: hidden flag --%s", c.CommandPath(), f.Name)
+				}
+			})
+		}
+		for _, sub := range c.Commands() {
+			visit(sub)
+		}
+	}
+	root := newRootCmd(streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard})
+	if len(root.Commands()) == 0 {
+		t.Fatal("root command has no subcommands: the walk would prove nothing")
+	}
+	visit(root)
 }

@@ -6,75 +6,36 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/driftcheck/driftcheck/examples/incident"
 	"github.com/driftcheck/driftcheck/internal/drift"
-	"github.com/driftcheck/driftcheck/internal/gitrev/gittest"
-	"github.com/driftcheck/driftcheck/internal/live"
+	"github.com/driftcheck/driftcheck/internal/prune/prunetest"
+	"github.com/driftcheck/driftcheck/internal/testreq"
 )
 
-// The incident, for real: revision A declares docker-prune.*, B renamed
-// them to ci-docker-prune.*, the host runs ci-docker-prune.* (snapshot).
-const (
-	incidentDockerModule = "{ ... }:\n{\n  virtualisation.docker.enable = true;\n}\n"
-	incidentPruneModule  = `{ pkgs, ... }:
-{
-  systemd.services.NAME = {
-    serviceConfig.Type = "oneshot";
-    script = "docker system prune -f --filter until=24h";
-  };
-
-  systemd.timers.NAME = {
-    wantedBy = [ "timers.target" ];
-    timerConfig = {
-      OnCalendar = "daily";
-      Persistent = true;
-    };
-  };
-}
-`
-)
-
-func incidentRepo(t *testing.T) (dir, revA, revB string) {
+// incidentRepo builds the bundled incident repository (examples/incident):
+// tag "incident" declares docker-prune.*, tag "reconciled" renamed them to
+// ci-docker-prune.*; its recorded host snapshot runs ci-docker-prune.*.
+func incidentRepo(t *testing.T) (repo *incident.Repo, snapshot string) {
 	t.Helper()
-	repo := gittest.New(t)
-	revA = repo.Commit("docker prune", map[string]string{
-		"nix/modules/docker.nix":       incidentDockerModule,
-		"nix/modules/docker-prune.nix": replaceName(incidentPruneModule, "docker-prune"),
-	})
-	revB = repo.Commit("rename the prune units", map[string]string{
-		"nix/modules/docker-prune.nix": replaceName(incidentPruneModule, "ci-docker-prune"),
-	})
-	return repo.Dir, revA, revB
-}
-
-func replaceName(s, name string) string { return strings.ReplaceAll(s, "NAME", name) }
-
-func incidentSnapshot(t *testing.T) string {
-	t.Helper()
-	snap := live.Snapshot{
-		Schema:  live.SnapshotSchema,
-		TakenAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
-		Units: []live.Unit{
-			{Name: "ci-docker-prune.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead", UnitFileState: "linked"},
-			{Name: "ci-docker-prune.timer", LoadState: "loaded", ActiveState: "active", SubState: "waiting", UnitFileState: "enabled",
-				Timer: &live.Timer{Calendar: []string{"*-*-* 00:00:00"}, Unit: "ci-docker-prune.service", Persistent: true}},
-			{Name: "docker-prune.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead", UnitFileState: "linked"},
-			{Name: "docker-prune.timer", LoadState: "not-found", ActiveState: "inactive", SubState: "dead"},
-		},
-	}
-	path := filepath.Join(t.TempDir(), "snapshot.json")
-	f, err := os.Create(path)
+	gitPath := testreq.Command(t, "git", "git")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	repo, err := incident.BuildRepo(ctx, gitPath, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	if err := snap.WriteJSON(f); err != nil {
+	snap, err := incident.Snapshot()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return path
+	snapshot = filepath.Join(t.TempDir(), "snapshot.json")
+	if err := os.WriteFile(snapshot, snap, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return repo, snapshot
 }
 
 func realDriftGate(repo, rev, snapshot string) DriftGate {
@@ -87,30 +48,14 @@ func realDriftGate(repo, rev, snapshot string) DriftGate {
 // declares docker-prune.* closes it and the run contacts no daemon (a
 // socket that counts connections sees none); the renamed revision opens it.
 func TestDriftGateOnTheIncident(t *testing.T) {
-	repo, revA, revB := incidentRepo(t)
-	snap := incidentSnapshot(t)
-
-	sock := filepath.Join(t.TempDir(), "docker.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var conns atomic.Int64
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			c.Close()
-		}
-	}()
+	repo, snap := incidentRepo(t)
+	revA, revB := repo.Incident, repo.Reconciled
+	host, conns := prunetest.CountingSocket(t)
+	sock := strings.TrimPrefix(host, "unix://")
 	connected := false
 	opts := Options{
 		Policy:   Policy{ThresholdPct: 0, BusyPattern: busy},
-		Drift:    realDriftGate(repo, revA, snap),
+		Drift:    realDriftGate(repo.Dir, revA, snap),
 		StateDir: t.TempDir(),
 		Connect: func(ctx context.Context) (Engine, error) {
 			connected = true
@@ -133,7 +78,7 @@ func TestDriftGateOnTheIncident(t *testing.T) {
 		t.Fatalf("a blocked prune contacted the daemon (connector called %v, %d connections)", connected, conns.Load())
 	}
 
-	g, err := realDriftGate(repo, revB, snap)(context.Background())
+	g, err := realDriftGate(repo.Dir, revB, snap)(context.Background())
 	if err != nil || !g.Open {
 		t.Fatalf("revision B: gate %+v, err %v; want open (in sync)", g, err)
 	}

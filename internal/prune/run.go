@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
 // Engine is the Docker side as the executor needs it. It deliberately has
 // no method that prunes volumes, networks or the whole system: the executor
-// cannot call what does not exist (prune_structure_test.go checks the
-// sources too).
+// cannot call what does not exist (structure_test.go checks the sources
+// too).
 type Engine interface {
 	Inventory(ctx context.Context) (*Inventory, error)
 	// Disk measures the filesystem holding the Docker root now.
@@ -39,7 +40,7 @@ type Connector func(ctx context.Context) (Engine, error)
 // not run; the gate is then closed too.
 type DriftGate func(ctx context.Context) (Gate, error)
 
-// Steps of a run, as passed to Options.BeforeStep.
+// Steps of a run, as named in StepCheck.Before.
 const (
 	StepContainers = "containers"
 	StepImages     = "images"
@@ -55,11 +56,7 @@ type Options struct {
 	Connect     Connector
 	DeployLock  string // --lock; "" = none
 	StateDir    string // holds the state file and the prune's own lock
-	DiskPath    string // test-only: measure this path instead of the Docker root
 	Now         func() time.Time
-	// BeforeStep runs before each destructive step (after its gate
-	// re-check is scheduled); tests use it to inject faults.
-	BeforeStep func(step string)
 }
 
 // Run evaluates the gates, plans, and executes the plan. It always returns a
@@ -218,7 +215,7 @@ func takeLocks(opts Options, r *Report) (release func(), open bool, err error) {
 		}
 		held = append(held, l)
 	}
-	r.Gates = append(r.Gates, Gate{Name: GateLock, Open: true, Reason: "took " + joinPaths(paths)})
+	r.Gates = append(r.Gates, Gate{Name: GateLock, Open: true, Reason: "took " + strings.Join(paths, ", ")})
 	return release, true, nil
 }
 
@@ -227,17 +224,10 @@ func inventory(ctx context.Context, eng Engine, opts Options) (*Inventory, error
 	if err != nil {
 		return nil, err
 	}
-	if inv.Disk, err = eng.Disk(ctx, diskPath(opts, inv.RootDir)); err != nil {
+	if inv.Disk, err = eng.Disk(ctx, inv.RootDir); err != nil {
 		return nil, err
 	}
 	return inv, nil
-}
-
-func diskPath(opts Options, rootDir string) string {
-	if opts.DiskPath != "" {
-		return opts.DiskPath
-	}
-	return rootDir
 }
 
 func dockerGates(inv *Inventory, pol Policy) []Gate {
@@ -268,9 +258,6 @@ func execute(ctx context.Context, eng Engine, opts Options, plan PlanResult, r *
 	for i, st := range steps {
 		if len(st.items) == 0 {
 			continue
-		}
-		if opts.BeforeStep != nil {
-			opts.BeforeStep(st.name)
 		}
 		check, err := recheck(ctx, eng, opts, st.name)
 		if err != nil {
@@ -370,7 +357,7 @@ func skipRest(r *Report, steps []step, reason string) {
 // after every step ran is "still under pressure" (exit 4): alert, never
 // escalate. A run a gate stopped keeps its outcome.
 func measureAfter(ctx context.Context, eng Engine, opts Options, rootDir string, stopped bool, r *Report) error {
-	d, err := eng.Disk(ctx, diskPath(opts, rootDir))
+	d, err := eng.Disk(ctx, rootDir)
 	if err != nil {
 		return fmt.Errorf("measure disk after prune: %w", err)
 	}
@@ -381,15 +368,4 @@ func measureAfter(ctx context.Context, eng Engine, opts Options, rootDir string,
 		r.Outcome = OutcomeUnderPressure
 	}
 	return nil
-}
-
-func joinPaths(paths []string) string {
-	out := ""
-	for i, p := range paths {
-		if i > 0 {
-			out += ", "
-		}
-		out += p
-	}
-	return out
 }

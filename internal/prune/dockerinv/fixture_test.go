@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -27,15 +26,17 @@ import (
 	"github.com/driftcheck/driftcheck/internal/testreq"
 )
 
-// The integration tests share the host's daemon (scripts/ensure-dockerd
-// starts one in CI). They run one after another, never in parallel: the
-// prune is daemon-wide by design, and the converging and busy gates look at
-// every service. Objects carry a per-test unique name.
+// Tests that delete Docker objects run only against a daemon the test
+// started itself (testDaemon: its own data root, socket, bridge and swarm),
+// never against the default socket: the prune is daemon-wide by design, so
+// on a shared daemon it would delete whatever else lives there, and the busy
+// and converging gates would see other people's services. Only read-only
+// tests talk to the host's daemon (requireDaemon).
 
 const defaultHost = "unix:///var/run/docker.sock"
 
-// requireDaemon returns a client for the host's daemon, or stops the test
-// (skip outside CI, fail in CI) when none answers.
+// requireDaemon returns a client for the host's daemon, for read-only
+// tests, or stops the test (skip outside CI, fail in CI) when none answers.
 func requireDaemon(t *testing.T) *dockerinv.Client {
 	t.Helper()
 	testreq.Command(t, "dockerd", "docker.io")
@@ -50,33 +51,76 @@ func requireDaemon(t *testing.T) *dockerinv.Client {
 	return c
 }
 
-// DisposableLabel marks a daemon the tests may prune (scripts/ensure-dockerd
-// starts its daemon with it).
-const disposableLabel = "driftcheck.disposable=true"
-
-// requireDisposable stops a test that prunes the shared daemon unless that
-// daemon is disposable: in CI, started by scripts/ensure-dockerd (label), or
-// DRIFTCHECK_DOCKER_DISPOSABLE=1. A developer's own daemon is never pruned
-// by a test run.
-func requireDisposable(t *testing.T) {
+// testDaemon returns the host URL of the tests' own dockerd: started once
+// per test binary (its own data root, socket and bridge) and made a
+// single-node swarm manager on free loopback ports, so that it never shares
+// a port with the host's swarm. TestMain stops it. The tests using it run
+// one after another and remove what they create.
+func testDaemon(t *testing.T) string {
 	t.Helper()
-	requireDaemon(t)
-	if testreq.InCI() || os.Getenv("DRIFTCHECK_DOCKER_DISPOSABLE") == "1" {
-		return
+	testreq.Root(t, "runs a private dockerd")
+	testreq.Command(t, "dockerd", "docker.io")
+	testreq.Command(t, "docker", "docker.io")
+	testreq.Command(t, "ip", "iproute2")
+	ownDaemon.once.Do(func() {
+		dir, err := os.MkdirTemp("", "driftcheck-dockerd-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ownDaemon.cleanup = func() { os.RemoveAll(dir) }
+		d, stop := launchDaemon(t, filepath.Join(dir, "data"), dir)
+		ownDaemon.cleanup = func() { stop(); os.RemoveAll(dir) }
+		addr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+		docker(t, d.host, "swarm", "init", "--advertise-addr", addr, "--listen-addr", addr,
+			"--data-path-port", fmt.Sprint(freeUDPPort(t)))
+		ownDaemon.host = d.host
+	})
+	if ownDaemon.host == "" {
+		t.Fatal("the tests' own dockerd did not start (see the first test that needed it)")
 	}
-	labels := docker(t, defaultHost, "info", "--format", "{{json .Labels}}")
-	if !strings.Contains(labels, disposableLabel) {
-		testreq.Missing(t, "the daemon on %s is not marked disposable and this test prunes it: start it with scripts/ensure-dockerd (label %s) or set DRIFTCHECK_DOCKER_DISPOSABLE=1", defaultHost, disposableLabel)
-	}
+	return ownDaemon.host
 }
 
-// requireSwarm makes the daemon a single-node swarm manager.
-func requireSwarm(t *testing.T) {
-	t.Helper()
-	state := strings.TrimSpace(docker(t, defaultHost, "info", "--format", "{{.Swarm.LocalNodeState}}"))
-	if state != "active" {
-		docker(t, defaultHost, "swarm", "init", "--advertise-addr", "127.0.0.1")
+// ownDaemon is the dockerd testDaemon started; TestMain stops it.
+var ownDaemon struct {
+	once    sync.Once
+	host    string
+	cleanup func()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if ownDaemon.cleanup != nil {
+		ownDaemon.cleanup()
 	}
+	os.Exit(code)
+}
+
+func freeTCPPort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// freeUDPPort finds a free UDP port in the range Docker accepts for the
+// VXLAN data path (1024-49151), below the kernel's ephemeral range.
+func freeUDPPort(t testing.TB) int {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		b := make([]byte, 2)
+		rand.Read(b)
+		port := 20000 + (int(b[0])<<8|int(b[1]))%10000
+		if c, err := net.ListenPacket("udp", fmt.Sprintf(":%d", port)); err == nil {
+			c.Close()
+			return port
+		}
+	}
+	t.Fatal("no free UDP port in 20000-29999")
+	return 0
 }
 
 // docker runs the docker CLI against host and returns its stdout.
@@ -264,11 +308,11 @@ func registry(t *testing.T) string {
 }
 
 // waitService waits until the service runs all its desired tasks.
-func waitService(t *testing.T, name string) {
+func waitService(t *testing.T, host, name string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		out, _ := dockerErr(defaultHost, "service", "ls", "--filter", "name="+name, "--format", "{{.Replicas}}")
+		out, _ := dockerErr(host, "service", "ls", "--filter", "name="+name, "--format", "{{.Replicas}}")
 		if r := strings.TrimSpace(out); r != "" {
 			parts := strings.SplitN(strings.Fields(r)[0], "/", 2)
 			if len(parts) == 2 && parts[0] == parts[1] && parts[0] != "0" {
@@ -282,11 +326,11 @@ func waitService(t *testing.T, name string) {
 
 // removeService removes a service and waits until its tasks are gone, so
 // the next test sees no converging service.
-func removeService(t testing.TB, name string) {
-	dockerErr(defaultHost, "service", "rm", name)
+func removeService(t testing.TB, host, name string) {
+	dockerErr(host, "service", "rm", name)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		out, _ := dockerErr(defaultHost, "ps", "-aq", "--filter", "label=com.docker.swarm.service.name="+name)
+		out, _ := dockerErr(host, "ps", "-aq", "--filter", "label=com.docker.swarm.service.name="+name)
 		if strings.TrimSpace(out) == "" {
 			return
 		}
@@ -295,7 +339,7 @@ func removeService(t testing.TB, name string) {
 }
 
 // tmpfsDisk mounts a small tmpfs and fills it to fillPct percent, for the
-// pressure gate measured through the test-only disk path.
+// pressure gate measured through hooks.diskPath.
 func tmpfsDisk(t *testing.T, sizeMB int, fillPct float64) string {
 	t.Helper()
 	testreq.Root(t, "mounts a tmpfs to measure disk pressure")
@@ -313,41 +357,76 @@ func tmpfsDisk(t *testing.T, sizeMB int, fillPct float64) string {
 	return dir
 }
 
-// recordingSocket listens on a unix socket and counts connections: the
-// drift gate test proves that a blocked prune contacts no daemon.
-func recordingSocket(t *testing.T) (url string, conns *atomic.Int64) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "docker.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conns = new(atomic.Int64)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { l.Close() })
-	return "unix://" + path, conns
+// hooks are a test's handles on a run, kept out of the production types:
+// which filesystem the pressure gate measures, and code run around each
+// deletion (to kill the daemon, close a gate or start a second prune at a
+// precise point). hookedEngine applies them.
+type hooks struct {
+	diskPath     string                           // measure this path instead of the Docker root; "" = the root
+	beforeRemove func(kind prune.Kind, id string) // right before a deletion call
+	afterRemove  func(kind prune.Kind, id string) // right after it returned
 }
 
-// options are Run options for the shared daemon with every gate open
-// except as a test changes them: drift in sync, no pressure measurement
-// quirks (threshold 0 on a real tmpfs), default busy pattern.
-func options(t *testing.T, host string) prune.Options {
+// hookedEngine is the real engine with the test's hooks around it.
+type hookedEngine struct {
+	prune.Engine
+	h *hooks
+}
+
+func (e hookedEngine) Disk(ctx context.Context, rootDir string) (prune.Disk, error) {
+	if e.h.diskPath != "" {
+		rootDir = e.h.diskPath
+	}
+	return e.Engine.Disk(ctx, rootDir)
+}
+
+func (e hookedEngine) around(kind prune.Kind, id string, remove func() error) error {
+	if e.h.beforeRemove != nil {
+		e.h.beforeRemove(kind, id)
+	}
+	err := remove()
+	if e.h.afterRemove != nil {
+		e.h.afterRemove(kind, id)
+	}
+	return err
+}
+
+func (e hookedEngine) RemoveContainer(ctx context.Context, id string) error {
+	return e.around(prune.KindContainer, id, func() error { return e.Engine.RemoveContainer(ctx, id) })
+}
+
+func (e hookedEngine) RemoveImage(ctx context.Context, id string) error {
+	return e.around(prune.KindImage, id, func() error { return e.Engine.RemoveImage(ctx, id) })
+}
+
+func (e hookedEngine) RemoveBuildCache(ctx context.Context, id string) (deleted bool, err error) {
+	err = e.around(prune.KindBuildCache, id, func() error {
+		var err error
+		deleted, err = e.Engine.RemoveBuildCache(ctx, id)
+		return err
+	})
+	return deleted, err
+}
+
+// options are Run options for the daemon at host with every gate open
+// except as a test changes them: drift in sync, the pressure gate measuring
+// a tmpfs at 75 % against a 50 % threshold, default busy pattern. The
+// returned hooks apply to every run made with these options.
+func options(t *testing.T, host string) (prune.Options, *hooks) {
+	h := &hooks{diskPath: tmpfsDisk(t, 4, 75)}
+	connect := connector(host)
 	return prune.Options{
 		Policy:   prune.Policy{Until: 0, ThresholdPct: 50, BusyPattern: mustBusy()},
 		Drift:    inSync,
-		Connect:  connector(host),
 		StateDir: t.TempDir(),
-		DiskPath: tmpfsDisk(t, 4, 75),
-	}
+		Connect: func(ctx context.Context) (prune.Engine, error) {
+			eng, err := connect(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return hookedEngine{Engine: eng, h: h}, nil
+		},
+	}, h
 }
 
 func connector(host string) prune.Connector {
@@ -398,25 +477,34 @@ type daemon struct {
 
 func startDaemon(t testing.TB, dataRoot string) *daemon {
 	t.Helper()
+	d, cleanup := launchDaemon(t, dataRoot, t.TempDir())
+	t.Cleanup(cleanup)
+	return d
+}
+
+// launchDaemon starts a private dockerd on dataRoot, logging into logDir,
+// and returns it with the function that stops it and removes what it left
+// (bridge, mounts, exec roots, socket). When the start fails the test stops
+// and everything is removed at once.
+func launchDaemon(t testing.TB, dataRoot, logDir string) (d *daemon, cleanup func()) {
+	t.Helper()
 	testreq.Root(t, "runs a private dockerd")
 	bin := testreq.Command(t, "dockerd", "docker.io")
 	ipCmd := testreq.Command(t, "ip", "iproute2")
 	u := uniq(t)
 	// Its own bridge: with --bridge=none dockerd deletes docker0, which
-	// would break the shared daemon's networking.
+	// would break the host daemon's networking.
 	bridge := "b" + u
 	if out, err := exec.Command(ipCmd, "link", "add", "name", bridge, "type", "bridge").CombinedOutput(); err != nil {
 		testreq.Missing(t, "create bridge %s: %v: %s", bridge, err, out)
 	}
-	t.Cleanup(func() { exec.Command(ipCmd, "link", "del", bridge).Run() })
-	d := &daemon{
+	d = &daemon{
 		host:    "unix:///run/" + u + ".sock",
-		logPath: filepath.Join(t.TempDir(), "dockerd.log"),
+		logPath: filepath.Join(logDir, "dockerd.log"),
 		args: []string{"--data-root", dataRoot, "--pidfile", "/run/" + u + ".pid",
 			"-H", "unix:///run/" + u + ".sock", "--bridge", bridge, "--iptables=false", "--ip-masq=false", "--ip-forward=false"},
 	}
-	d.start(t, bin)
-	t.Cleanup(func() {
+	cleanup = func() {
 		d.stop()
 		unmountUnder(dataRoot)
 		for _, dir := range d.execRoots {
@@ -425,8 +513,17 @@ func startDaemon(t testing.TB, dataRoot string) *daemon {
 		}
 		os.Remove("/run/" + u + ".sock")
 		os.Remove("/run/" + u + ".pid")
-	})
-	return d
+		exec.Command(ipCmd, "link", "del", bridge).Run()
+	}
+	started := false
+	defer func() { // also on t.Fatal (runtime.Goexit)
+		if !started {
+			cleanup()
+		}
+	}()
+	d.start(t, bin)
+	started = true
+	return d, cleanup
 }
 
 // start runs dockerd and waits until it answers. On a loaded machine its

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/driftcheck/driftcheck/internal/prune"
+	"github.com/driftcheck/driftcheck/internal/prune/prunetest"
 )
 
 func TestNegotiatesDownToTheDaemon(t *testing.T) {
@@ -31,11 +32,9 @@ func TestNegotiatesDownToTheDaemon(t *testing.T) {
 // Everything the policy protects survives a real run with --until 0s;
 // everything eligible goes; the dry run lists exactly what the run deletes.
 func TestPruneKeepsProtectedDeletesEligible(t *testing.T) {
-	requireDisposable(t)
-	requireSwarm(t)
+	h := testDaemon(t)
 	reg := registry(t)
 	u := uniq(t)
-	h := defaultHost
 
 	// Eligible.
 	dangling := buildImage(t, h, u+"-dangling", 0)
@@ -58,22 +57,22 @@ func TestPruneKeepsProtectedDeletesEligible(t *testing.T) {
 	t.Cleanup(func() { dockerErr(h, "rm", "-f", created, taskCreated, taskExited) })
 
 	keepID := buildImage(t, h, u+"-keep", 0, u+"/keep:1")
-	digestOnly := digestOnlyImage(t, reg+"/"+u+"/digest", u+"-digest")
+	digestOnly := digestOnlyImage(t, h, reg+"/"+u+"/digest", u+"-digest")
 
 	svcRef := reg + "/" + u + "/svc:1"
 	svcImg := buildImage(t, h, u+"-svc", 0, svcRef)
 	docker(t, h, "push", "-q", svcRef)
 	docker(t, h, "rmi", svcRef)
 	docker(t, h, "service", "create", "--detach", "--name", u+"-svc", svcRef, "sleep")
-	t.Cleanup(func() { removeService(t, u+"-svc") })
-	waitService(t, u+"-svc")
+	t.Cleanup(func() { removeService(t, h, u+"-svc") })
+	waitService(t, h, u+"-svc")
 
 	docker(t, h, "volume", "create", u+"-vol")
 	t.Cleanup(func() { dockerErr(h, "volume", "rm", u+"-vol") })
 	docker(t, h, "network", "create", u+"-net")
 	t.Cleanup(func() { dockerErr(h, "network", "rm", u+"-net") })
 
-	opts := options(t, h)
+	opts, _ := options(t, h)
 	dryOpts := opts
 	dryOpts.DryRun = true
 	dry := run(t, dryOpts)
@@ -147,14 +146,14 @@ func TestPruneKeepsProtectedDeletesEligible(t *testing.T) {
 // digest: what a swarm node holds after deploying a stack (graphdriver
 // stores only the digest reference). Removing the last tag alone is not
 // enough: the daemon then drops the repository's digest references too.
-func digestOnlyImage(t *testing.T, repo, label string) string {
+func digestOnlyImage(t *testing.T, h, repo, label string) string {
 	t.Helper()
-	id := buildImage(t, defaultHost, label, 0, repo+":1")
-	docker(t, defaultHost, "push", "-q", repo+":1")
-	digestRef := strings.TrimSpace(docker(t, defaultHost, "image", "inspect", "--format", "{{index .RepoDigests 0}}", repo+":1"))
-	docker(t, defaultHost, "rmi", repo+":1")
-	docker(t, defaultHost, "pull", "-q", digestRef)
-	tags := strings.TrimSpace(docker(t, defaultHost, "image", "inspect", "--format", "{{len .RepoTags}} {{len .RepoDigests}}", id))
+	id := buildImage(t, h, label, 0, repo+":1")
+	docker(t, h, "push", "-q", repo+":1")
+	digestRef := strings.TrimSpace(docker(t, h, "image", "inspect", "--format", "{{index .RepoDigests 0}}", repo+":1"))
+	docker(t, h, "rmi", repo+":1")
+	docker(t, h, "pull", "-q", digestRef)
+	tags := strings.TrimSpace(docker(t, h, "image", "inspect", "--format", "{{len .RepoTags}} {{len .RepoDigests}}", id))
 	if tags != "0 1" {
 		t.Fatalf("image %s has %s tags/digests, want a digest-only image", id, tags)
 	}
@@ -182,9 +181,7 @@ func protectedReasons(r *prune.Report) map[string]string {
 // Each gate, closed on its own, stops the run before anything is deleted;
 // with all open, the same objects go (so the fixture was eligible).
 func TestEachGateBlocksOnItsOwn(t *testing.T) {
-	requireDisposable(t)
-	requireSwarm(t)
-	h := defaultHost
+	h := testDaemon(t)
 	u := uniq(t)
 	dangling := buildImage(t, h, u+"-gate", 0)
 	tagged := u + "/gate:1"
@@ -202,26 +199,26 @@ func TestEachGateBlocksOnItsOwn(t *testing.T) {
 		name    string
 		gate    string
 		outcome string
-		setup   func(t *testing.T, o *prune.Options)
+		setup   func(t *testing.T, o *prune.Options, hk *hooks)
 	}{
-		{"drift", prune.GateDrift, prune.OutcomeBlocked, func(t *testing.T, o *prune.Options) {
+		{"drift", prune.GateDrift, prune.OutcomeBlocked, func(t *testing.T, o *prune.Options, hk *hooks) {
 			o.Drift = func(context.Context) (prune.Gate, error) {
 				return prune.Gate{Open: false, Reason: "drift: renamed docker-prune.service -> ci-docker-prune.service"}, nil
 			}
 		}},
-		{"disk pressure", prune.GatePressure, prune.OutcomeSkipped, func(t *testing.T, o *prune.Options) {
-			o.DiskPath = tmpfsDisk(t, 4, 0)
+		{"disk pressure", prune.GatePressure, prune.OutcomeSkipped, func(t *testing.T, o *prune.Options, hk *hooks) {
+			hk.diskPath = tmpfsDisk(t, 4, 0)
 		}},
-		{"ci run live", prune.GateBusy, prune.OutcomeSkipped, func(t *testing.T, o *prune.Options) {
+		{"ci run live", prune.GateBusy, prune.OutcomeSkipped, func(t *testing.T, o *prune.Options, hk *hooks) {
 			ns := "zz9-abc123_ci_" + u
 			docker(t, h, "network", "create", "--label", prune.LabelStackNamespace+"="+ns, u+"-busy")
 			t.Cleanup(func() { dockerErr(h, "network", "rm", u+"-busy") })
 		}},
-		{"service converging", prune.GateConverging, prune.OutcomeSkipped, func(t *testing.T, o *prune.Options) {
+		{"service converging", prune.GateConverging, prune.OutcomeSkipped, func(t *testing.T, o *prune.Options, hk *hooks) {
 			docker(t, h, "service", "create", "--detach", "--no-resolve-image", "--name", u+"-stuck", "127.0.0.1:1/none/stuck:1")
-			t.Cleanup(func() { removeService(t, u+"-stuck") })
+			t.Cleanup(func() { removeService(t, h, u+"-stuck") })
 		}},
-		{"deploy lock held", prune.GateLock, prune.OutcomeSkipped, func(t *testing.T, o *prune.Options) {
+		{"deploy lock held", prune.GateLock, prune.OutcomeSkipped, func(t *testing.T, o *prune.Options, hk *hooks) {
 			o.DeployLock = filepath.Join(t.TempDir(), "deploy.lock")
 			held, err := prune.TryLock(o.DeployLock)
 			if err != nil {
@@ -232,8 +229,8 @@ func TestEachGateBlocksOnItsOwn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := options(t, h)
-			tt.setup(t, &opts)
+			opts, hk := options(t, h)
+			tt.setup(t, &opts, hk)
 			r := run(t, opts)
 			if r.Outcome != tt.outcome || len(r.Actions) != 0 {
 				t.Fatalf("outcome %s with %d actions, want %s and none; reason %q", r.Outcome, len(r.Actions), tt.outcome, r.Reason)
@@ -253,7 +250,8 @@ func TestEachGateBlocksOnItsOwn(t *testing.T) {
 			survives(t)
 		})
 	}
-	r := run(t, options(t, h))
+	opts, _ := options(t, h)
+	r := run(t, opts)
 	if d := byResult(r, prune.ResultDeleted); !d[dangling] || !d[exited] {
 		t.Fatalf("with every gate open the fixture must go; actions %+v, gates %+v", r.Actions, r.Gates)
 	}
@@ -262,7 +260,7 @@ func TestEachGateBlocksOnItsOwn(t *testing.T) {
 // With the drift gate closed, no daemon is contacted: the client is not
 // even built, so a socket that counts connections sees none.
 func TestDriftGateContactsNothing(t *testing.T) {
-	url, conns := recordingSocket(t)
+	url, conns := prunetest.CountingSocket(t)
 	opts := prune.Options{
 		Policy:   prune.Policy{ThresholdPct: 0, BusyPattern: mustBusy()},
 		Drift:    func(context.Context) (prune.Gate, error) { return prune.Gate{Reason: "drift"}, nil },
@@ -293,20 +291,16 @@ func TestDriftGateContactsNothing(t *testing.T) {
 // Two prunes at once: the second, started while the first is between
 // gates and deletions, skips on the prune's own lock; the first completes.
 func TestTwoPrunesNeverOverlap(t *testing.T) {
-	requireDisposable(t)
-	requireSwarm(t)
-	h := defaultHost
+	h := testDaemon(t)
 	u := uniq(t)
 	dangling := buildImage(t, h, u+"-overlap", 0)
-	opts := options(t, h)
+	opts, hk := options(t, h)
 	var second *prune.Report
-	opts.BeforeStep = func(step string) {
+	hk.beforeRemove = func(prune.Kind, string) {
 		if second != nil {
 			return
 		}
-		o := opts
-		o.BeforeStep = nil
-		second = run(t, o)
+		second = run(t, opts) // same state dir, so the same prune lock
 	}
 	first := run(t, opts)
 	if second == nil {
@@ -335,9 +329,11 @@ func TestDaemonDiesMidRun(t *testing.T) {
 	docker(t, h, "volume", "create", u+"-vol")
 
 	t.Log("fixture ready")
-	opts := options(t, h)
-	opts.BeforeStep = func(step string) {
-		if step == prune.StepImages {
+	opts, hk := options(t, h)
+	// The exited container is the only one: once it is gone, the next
+	// call is the gate re-check before the image step.
+	hk.afterRemove = func(kind prune.Kind, id string) {
+		if kind == prune.KindContainer {
 			d.kill()
 		}
 	}
@@ -374,8 +370,8 @@ func TestPressureRelievedForReal(t *testing.T) {
 	h := d.host
 	u := uniq(t)
 
-	opts := options(t, h)
-	opts.DiskPath = "" // measure the Docker root itself
+	opts, hk := options(t, h)
+	hk.diskPath = "" // measure the Docker root itself
 	opts.Policy.ThresholdPct = 60
 	if r := run(t, opts); r.Outcome != prune.OutcomeSkipped || gate(r, prune.GatePressure).Open {
 		t.Fatalf("empty data root: outcome %s, want skipped on pressure; gates %+v", r.Outcome, r.Gates)
@@ -425,9 +421,7 @@ func gate(r *prune.Report, name string) prune.Gate {
 // A gate that closes between two steps stops the run there: a CI stack
 // appears after the containers went; the image stays, reported skipped.
 func TestGateClosingMidRunStops(t *testing.T) {
-	requireDisposable(t)
-	requireSwarm(t)
-	h := defaultHost
+	h := testDaemon(t)
 	u := uniq(t)
 	dangling := buildImage(t, h, u+"-mid", 0)
 	tagged := u + "/mid:1"
@@ -437,9 +431,11 @@ func TestGateClosingMidRunStops(t *testing.T) {
 	docker(t, h, "start", "-a", exited)
 	t.Cleanup(func() { dockerErr(h, "network", "rm", u+"-mid-busy") })
 
-	opts := options(t, h)
-	opts.BeforeStep = func(step string) {
-		if step == prune.StepImages {
+	opts, hk := options(t, h)
+	// After the container step (one container), before the re-check that
+	// precedes the image step: a CI stack appears.
+	hk.afterRemove = func(kind prune.Kind, id string) {
+		if kind == prune.KindContainer {
 			docker(t, h, "network", "create", "--label", prune.LabelStackNamespace+"=zz9-abc123_ci_"+u, u+"-mid-busy")
 		}
 	}
@@ -463,15 +459,13 @@ func TestGateClosingMidRunStops(t *testing.T) {
 // an image unused; a run under pressure an hour later may then delete it
 // with --until 1h, and a run before that hour may not.
 func TestImageClockRunsWithoutPressure(t *testing.T) {
-	requireDisposable(t)
-	requireSwarm(t)
-	h := defaultHost
+	h := testDaemon(t)
 	dangling := buildImage(t, h, uniq(t)+"-clock", 0)
 	start := time.Now()
-	opts := options(t, h)
+	opts, hk := options(t, h)
 	opts.Policy.Until = time.Hour
-	pressured := opts.DiskPath
-	opts.DiskPath = tmpfsDisk(t, 4, 0)
+	pressured := hk.diskPath
+	hk.diskPath = tmpfsDisk(t, 4, 0)
 	opts.Now = func() time.Time { return start }
 	if r := run(t, opts); r.Outcome != prune.OutcomeSkipped {
 		t.Fatalf("no pressure: outcome %s, want skipped", r.Outcome)
@@ -481,7 +475,7 @@ func TestImageClockRunsWithoutPressure(t *testing.T) {
 		t.Fatalf("state %v (err %v): want %s first seen unused at %s", st.FirstSeenUnused, err, dangling, start)
 	}
 
-	opts.DiskPath = pressured
+	hk.diskPath = pressured
 	opts.DryRun = true
 	opts.Now = func() time.Time { return start.Add(59 * time.Minute) }
 	if r := run(t, opts); byResult(r, prune.ResultPlanned)[dangling] {
@@ -497,14 +491,12 @@ func TestImageClockRunsWithoutPressure(t *testing.T) {
 // daemon answer 409; that is a skip with the daemon's reason, not a
 // failure, and the image stays.
 func TestConflictIsASkip(t *testing.T) {
-	requireDisposable(t)
-	requireSwarm(t)
-	h := defaultHost
+	h := testDaemon(t)
 	u := uniq(t)
 	dangling := buildImage(t, h, u+"-conflict", 0)
-	opts := options(t, h)
-	opts.BeforeStep = func(step string) {
-		if step == prune.StepImages {
+	opts, hk := options(t, h)
+	hk.beforeRemove = func(kind prune.Kind, id string) {
+		if kind == prune.KindImage && id == dangling {
 			user := strings.TrimSpace(docker(t, h, "create", "--network", "none", "--name", u+"-late-user", dangling))
 			t.Cleanup(func() { dockerErr(h, "rm", "-f", user) })
 		}
