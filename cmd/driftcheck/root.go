@@ -88,6 +88,7 @@ It also runs a Docker prune that only acts while git and host agree.`,
 		newSnapshotCmd(s),
 		newPruneCmd(s),
 		newLintCmd(s),
+		newHostsCmd(s),
 	)
 	return root
 }

@@ -180,3 +180,16 @@ func contentProblem(mode filemode.FileMode, data []byte) error {
 	}
 	return nil
 }
+
+// Read reads one entry that List returned, with the same per-file
+// problems as Files.
+func (v *Revision) Read(e Entry) (File, error) {
+	f, err := v.repo.readEntry(e)
+	if err != nil {
+		return f, fmt.Errorf("read %s at %s: %w", e.Path, v.SHA, err)
+	}
+	return f, nil
+}
+
+// IsSymlink reports whether the entry is a symbolic link.
+func (e Entry) IsSymlink() bool { return e.Mode == filemode.Symlink }
