@@ -192,4 +192,4 @@ func (v *Revision) Read(e Entry) (File, error) {
 }
 
 // IsSymlink reports whether the entry is a symbolic link.
-func (e Entry) IsSymlink() bool { return e.Mode == filemode.Symlink }
+func (e Entry) IsSymlink() bool { return e.mode == filemode.Symlink }

@@ -6,27 +6,21 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/driftcheck/driftcheck/internal/nix/eval"
 )
 
-// FS is a revision's tree as host discovery reads it: slash paths
-// relative to the repository root, "" being the root itself. The core of
-// this package does no I/O of its own; callers pass an FS over git objects
-// (see internal/hosts/revfs) or, in tests, a MapFS.
-type FS interface {
-	// ReadFile returns a file's content; fs.ErrNotExist when there is no
-	// such file.
-	ReadFile(name string) ([]byte, error)
-	// ReadDir lists a directory, sorted by name; fs.ErrNotExist when there
-	// is no such directory.
-	ReadDir(name string) ([]DirEntry, error)
-}
+// FS is a revision's tree as host discovery reads it: the file seam of
+// the Nix evaluators (internal/nix/eval.Files), slash paths relative to
+// the repository root, "" being the root itself. The core of this package
+// does no I/O of its own; callers pass an FS over git objects (see
+// internal/hosts/revfs) or, in tests, a MapFS. ReadFile and ReadDir return
+// fs.ErrNotExist for what is not there.
+type FS = eval.Files
 
 // DirEntry is one entry of a directory, typed as builtins.readDir types
 // it.
-type DirEntry struct {
-	Name string
-	Type string // "regular", "directory" or "symlink"
-}
+type DirEntry = eval.DirEntry
 
 // MapFS is an FS held in memory: file path → content. Directories are
 // implied by the paths.
