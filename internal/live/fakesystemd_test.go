@@ -196,10 +196,16 @@ func loadedService(load any) map[string]dbus.Variant {
 	return props
 }
 
+func longDescription(props map[string]dbus.Variant) map[string]dbus.Variant {
+	props["Description"] = dbus.MakeVariant(strings.Repeat("d", MaxUnitString+1))
+	return props
+}
+
 // TestReadBusWithoutLoadState: a bus that omits LoadState, sends it as
 // another type or sends a value systemd never reports gets those units
 // recorded as unreadable; they never count as present, and the rest of the
-// read goes on.
+// read goes on. So does a unit with an overlong string (what a snapshot
+// file could not hold either).
 func TestReadBusWithoutLoadState(t *testing.T) {
 	t.Parallel()
 	f := &fakeSystemd{
@@ -209,9 +215,10 @@ func TestReadBusWithoutLoadState(t *testing.T) {
 			"uint-load.service":  loadedService(uint32(1)),
 			"odd-load.service":   loadedService("exploded"),
 			"empty-load.service": loadedService(""),
+			"long-desc.service":  longDescription(loadedService("loaded")),
 		},
 		fileStates: map[string]string{"good.service": "enabled", "no-load.service": "enabled",
-			"uint-load.service": "enabled", "odd-load.service": "enabled", "empty-load.service": "enabled"},
+			"uint-load.service": "enabled", "odd-load.service": "enabled", "empty-load.service": "enabled", "long-desc.service": "enabled"},
 	}
 	addr := startFakeSystemd(t, f)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -222,7 +229,7 @@ func TestReadBusWithoutLoadState(t *testing.T) {
 	}
 	defer conn.Close()
 	for _, q := range []Query{
-		{Names: []string{"empty-load.service", "good.service", "no-load.service", "odd-load.service", "uint-load.service"}},
+		{Names: []string{"empty-load.service", "good.service", "long-desc.service", "no-load.service", "odd-load.service", "uint-load.service"}},
 		{ScopeGlobs: []string{"*.service"}},
 	} {
 		snap, err := Read(ctx, conn, q)
@@ -237,6 +244,7 @@ func TestReadBusWithoutLoadState(t *testing.T) {
 			"no-load.service":    "the bus sent no LoadState property",
 			"odd-load.service":   `unknown load state "exploded"`,
 			"uint-load.service":  "property LoadState is a uint32, not a string",
+			"long-desc.service":  "description is 8193 bytes, more than 8192",
 		}
 		for _, e := range snap.Errors {
 			if want, ok := wantErr[e.Unit]; !ok || !strings.Contains(e.Message, want) {

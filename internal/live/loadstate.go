@@ -33,6 +33,9 @@ func checkLoadState(state string) error {
 	return nil
 }
 
+// maxUnitName is systemd's UNIT_NAME_MAX.
+const maxUnitName = 255
+
 // maxEcho bounds how many bytes of an untrusted string (from a snapshot
 // file or a bus) an error message repeats.
 const maxEcho = 64
@@ -48,4 +51,35 @@ func quoteExcerpt(s string) string {
 		cut--
 	}
 	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(s[:cut]), len(s))
+}
+
+// MaxUnitString bounds every string a unit carries besides its name (which
+// systemd bounds at 255 bytes): description, paths, states, load error,
+// calendar specs. Real values are far shorter (paths are bounded by
+// PATH_MAX, 4096); the bound keeps what findings and errors repeat from a
+// snapshot file or a bus short. A unit over it is unreadable.
+const MaxUnitString = 8 << 10
+
+// checkStrings reports the first string of u longer than its bound.
+func (u Unit) checkStrings() error {
+	if len(u.Name) > maxUnitName {
+		return fmt.Errorf("unit name is %d bytes, more than %d", len(u.Name), maxUnitName)
+	}
+	fields := []struct{ name, value string }{
+		{"load", u.LoadState}, {"active", u.ActiveState}, {"sub", u.SubState},
+		{"file_state", u.UnitFileState}, {"preset", u.Preset}, {"fragment", u.FragmentPath},
+		{"store_path", u.StorePath}, {"load_error", u.LoadError}, {"description", u.Description},
+	}
+	if u.Timer != nil {
+		fields = append(fields, struct{ name, value string }{"timer.unit", u.Timer.Unit})
+		for _, c := range u.Timer.Calendar {
+			fields = append(fields, struct{ name, value string }{"timer.calendar", c})
+		}
+	}
+	for _, f := range fields {
+		if len(f.value) > MaxUnitString {
+			return fmt.Errorf("%s is %d bytes, more than %d", f.name, len(f.value), MaxUnitString)
+		}
+	}
+	return nil
 }

@@ -318,6 +318,9 @@ func (r reader) readUnit(ctx context.Context, name string, stateListed bool) (Un
 		}
 		u.Timer = timerFromProperties(tprops)
 	}
+	if err := u.checkStrings(); err != nil {
+		return Unit{}, &badPropertyError{unit: name, err: err}
+	}
 	return u, nil
 }
 
@@ -369,13 +372,12 @@ func resolveStorePath(root, fragment string) string {
 // CheckUnitName rejects what systemd would reject for a whole batch, so
 // one bad name costs one read error, not the read.
 func CheckUnitName(name string) error {
-	const maxLen = 255 // UNIT_NAME_MAX
 	dot := strings.LastIndexByte(name, '.')
 	switch {
 	case name == "":
 		return errors.New("empty unit name")
-	case len(name) > maxLen:
-		return fmt.Errorf("unit name longer than %d bytes", maxLen)
+	case len(name) > maxUnitName:
+		return fmt.Errorf("unit name longer than %d bytes", maxUnitName)
 	case dot <= 0 || dot == len(name)-1:
 		return errors.New("unit name has no type suffix")
 	}

@@ -116,22 +116,41 @@ func decodeError(err error) error {
 }
 
 // checkUnits rejects a unit listed twice (which entry would be the host's?)
-// and turns a unit without a known load state into a read error.
+// or named longer than systemd allows, turns a unit without a known load
+// state or with an overlong string into a read error, and cuts overlong
+// read error messages.
 func (s *Snapshot) checkUnits() error {
 	seen := make(map[string]bool, len(s.Units))
 	kept := s.Units[:0]
+	var unreadable []ReadError
 	for _, u := range s.Units {
+		if len(u.Name) > maxUnitName {
+			return fmt.Errorf("snapshot lists a unit named %s, longer than %d bytes", quoteExcerpt(u.Name), maxUnitName)
+		}
 		if seen[u.Name] {
 			return fmt.Errorf("snapshot lists unit %s more than once", quoteExcerpt(u.Name))
 		}
 		seen[u.Name] = true
-		if err := checkLoadState(u.LoadState); err != nil {
-			s.Errors = append(s.Errors, ReadError{Unit: u.Name, Message: "snapshot: " + err.Error()})
+		err := checkLoadState(u.LoadState)
+		if err == nil {
+			err = u.checkStrings()
+		}
+		if err != nil {
+			unreadable = append(unreadable, ReadError{Unit: u.Name, Message: "snapshot: " + err.Error()})
 			continue
 		}
 		kept = append(kept, u)
 	}
 	s.Units = kept
+	for i, e := range s.Errors {
+		if len(e.Unit) > maxUnitName {
+			return fmt.Errorf("snapshot has an error about a unit named %s, longer than %d bytes", quoteExcerpt(e.Unit), maxUnitName)
+		}
+		if len(e.Message) > MaxUnitString {
+			s.Errors[i].Message = strings.ToValidUTF8(e.Message[:MaxUnitString], "") + "…"
+		}
+	}
+	s.Errors = append(s.Errors, unreadable...)
 	return nil
 }
 

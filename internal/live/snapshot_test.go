@@ -1,7 +1,6 @@
 package live
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -15,8 +14,9 @@ import (
 const snapshotHead = `{"schema":"driftcheck.snapshot/v1","taken_at":"2026-11-23T09:00:00Z","units":`
 
 // TestReadSnapshotLoadState: a unit whose load state is missing, empty or
-// not one systemd reports is a read error for that unit (the check of the
-// file is incomplete); it never counts as present.
+// not one systemd reports, or with a string longer than MaxUnitString, is a
+// read error for that unit (the check of the file is incomplete); it never
+// counts as present. Overlong error messages are cut.
 func TestReadSnapshotLoadState(t *testing.T) {
 	t.Parallel()
 	in := snapshotHead + `[
@@ -25,8 +25,9 @@ func TestReadSnapshotLoadState(t *testing.T) {
 		{"name":"odd.service","load":"Loaded","active":"active","file_state":"enabled"},
 		{"name":"fine.service","load":"loaded","active":"active","file_state":"enabled"},
 		{"name":"stub.service","load":"stub","active":"inactive","file_state":""},
-		{"name":"gone.service","load":"not-found","active":"inactive","file_state":""}
-	],"errors":[{"unit":"other.service","message":"timeout"}]}`
+		{"name":"gone.service","load":"not-found","active":"inactive","file_state":""},
+		{"name":"long.service","load":"loaded","active":"active","file_state":"enabled","description":"` + strings.Repeat("d", MaxUnitString+1) + `"}
+	],"errors":[{"unit":"other.service","message":"timeout"},{"unit":"chatty.service","message":"` + strings.Repeat("m", 1<<20) + `"}]}`
 	snap, err := ReadSnapshot(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
@@ -36,9 +37,11 @@ func TestReadSnapshotLoadState(t *testing.T) {
 	}
 	want := []ReadError{
 		{Unit: "other.service", Message: "timeout"},
+		{Unit: "chatty.service", Message: strings.Repeat("m", MaxUnitString) + "…"},
 		{Unit: "absent.service", Message: "snapshot: no load state"},
 		{Unit: "empty.service", Message: "snapshot: no load state"},
 		{Unit: "odd.service", Message: `snapshot: unknown load state "Loaded"`},
+		{Unit: "long.service", Message: "snapshot: description is 8193 bytes, more than 8192"},
 	}
 	if diff := cmp.Diff(want, snap.Errors); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
@@ -63,8 +66,9 @@ func TestReadSnapshotRejects(t *testing.T) {
 		{"trailing bracket", one + "]", "data after the snapshot document"},
 		{"long schema", `{"schema":"` + long + `","units":[]}`, "snapshot schema is"},
 		{"long unknown field", `{"schema":"driftcheck.snapshot/v1","` + long + `":1}`, "unknown field"},
-		{"long name listed twice", snapshotHead + `[{"name":"` + long + `","load":"loaded"},{"name":"` + long + `","load":"loaded"}]}`,
-			"more than once"},
+		{"long name", snapshotHead + `[{"name":"` + long + `","load":"loaded"},{"name":"` + long + `","load":"loaded"}]}`,
+			"longer than 255 bytes"},
+		{"long name in errors", snapshotHead + `[],"errors":[{"unit":"` + long + `","message":"x"}]}`, "longer than 255 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,13 +96,13 @@ func TestReadSnapshotRejects(t *testing.T) {
 // reading no more than the limit and one byte).
 func TestReadSnapshotSizeLimit(t *testing.T) {
 	t.Parallel()
+	// Valid documents padded with white space up to a given size.
+	const doc = snapshotHead + `[{"name":"a.service","load":"loaded","active":"active","file_state":"enabled"}]`
+	padded := func(size int) io.Reader {
+		return io.MultiReader(strings.NewReader(doc), io.LimitReader(repeatReader(' '), int64(size-len(doc)-1)), strings.NewReader("}"))
+	}
 	t.Run("stream", func(t *testing.T) {
-		// A valid document that only ends after the limit: the description
-		// fills the space.
-		head := snapshotHead + `[{"name":"a.service","load":"loaded","active":"active","file_state":"enabled","description":"`
-		tail := `"}]}`
-		fill := MaxSnapshotBytes + 1 - len(head) - len(tail)
-		r := &countingReader{r: io.MultiReader(strings.NewReader(head), io.LimitReader(repeatReader('d'), int64(fill)), strings.NewReader(tail))}
+		r := &countingReader{r: padded(MaxSnapshotBytes + 1)}
 		_, err := ReadSnapshot(r)
 		if !errors.Is(err, errSnapshotTooLarge) || !strings.Contains(err.Error(), "64 MiB") {
 			t.Fatalf("error %v, want the size limit", err)
@@ -108,17 +112,10 @@ func TestReadSnapshotSizeLimit(t *testing.T) {
 		}
 	})
 	t.Run("exactly the limit is read", func(t *testing.T) {
-		head := snapshotHead + `[{"name":"a.service","load":"loaded","active":"active","file_state":"enabled","description":"`
-		tail := `"}]}`
-		fill := MaxSnapshotBytes - len(head) - len(tail)
-		var b bytes.Buffer
-		b.Grow(MaxSnapshotBytes)
-		b.WriteString(head)
-		b.Write(bytes.Repeat([]byte{'d'}, fill))
-		b.WriteString(tail)
-		snap, err := ReadSnapshot(&b)
-		if err != nil || len(snap.Units) != 1 || len(snap.Units[0].Description) != fill {
-			t.Fatalf("%v, want the unit read", err)
+		r := &countingReader{r: padded(MaxSnapshotBytes)}
+		snap, err := ReadSnapshot(r)
+		if err != nil || len(snap.Units) != 1 || r.n != MaxSnapshotBytes {
+			t.Fatalf("%v after %d bytes, want the unit read", err, r.n)
 		}
 	})
 	t.Run("file", func(t *testing.T) {
