@@ -62,14 +62,39 @@ func BenchmarkLiveRead(b *testing.B) {
 	b.Run("driftcheck/50-names/8-workers", readWith(8))
 	b.Run("driftcheck/50-names/1-worker", readWith(1))
 	b.Run("driftcheck/50-names/16-workers", readWith(16))
-	b.Run("driftcheck/50-names/8-workers/GetUnitFileState-per-unit", func(b *testing.B) {
-		r := reader{bus: conn, q: Query{Names: names, Root: sb.RootFS(), Workers: 8, CallTimeout: DefaultCallTimeout}, perUnitFileState: true}
+	// What `check` asks for 50 declared units: the names and one
+	// "*<name>*" rename probe per name (internal/drift's liveQuery).
+	checkQuery := Query{Names: names, ScopeGlobs: renameProbes(names), Root: sb.RootFS()}
+	b.Run("driftcheck/check-query-50-names+50-probes", func(b *testing.B) {
 		for b.Loop() {
-			snap, err := r.read(ctx)
+			snap, err := Read(ctx, conn, checkQuery)
 			if err != nil || len(snap.Units) != len(names) {
 				b.Fatalf("read %v units, err %v", snap, err)
 			}
 		}
+	})
+	// The issue's target, back to back in every iteration so that load
+	// from elsewhere hits both alike: the check's read against
+	// `systemctl list-units --all -o json` alone.
+	b.Run("interleaved/check-query-vs-list-units-json", func(b *testing.B) {
+		var read, listUnits time.Duration
+		n := 0
+		for b.Loop() {
+			t0 := time.Now()
+			if _, err := Read(ctx, conn, checkQuery); err != nil {
+				b.Fatal(err)
+			}
+			t1 := time.Now()
+			if _, err := sb.Systemctl(ctx, "list-units", "--all", "-o", "json"); err != nil {
+				b.Fatal(err)
+			}
+			read += t1.Sub(t0)
+			listUnits += time.Since(t1)
+			n++
+		}
+		b.ReportMetric(float64(read.Nanoseconds())/float64(n), "read-ns/op")
+		b.ReportMetric(float64(listUnits.Nanoseconds())/float64(n), "list-units-ns/op")
+		b.ReportMetric(float64(read)/float64(listUnits), "read/list-units")
 	})
 	b.Run("driftcheck/50-names/with-connect", func(b *testing.B) {
 		for b.Loop() {
@@ -118,6 +143,21 @@ func BenchmarkLiveRead(b *testing.B) {
 			inParallel(b, 1, names, func(n string) error { _, err := conn.unitFileState(ctx, n); return err })
 		}
 	})
+	b.Run("filestate/ListUnitFilesByPatterns-50-probes", func(b *testing.B) {
+		for b.Loop() {
+			files, err := conn.unitFiles(ctx, checkQuery.ScopeGlobs)
+			if err != nil || len(files) != len(names) {
+				b.Fatalf("%d files, %v", len(files), err)
+			}
+		}
+	})
+	b.Run("filestate/ListUnitFilesByPatterns-no-match", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := conn.unitFiles(ctx, []string{"no-such-unit-*.service"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("filestate/ListUnitFilesByPatterns-50-names", func(b *testing.B) {
 		for b.Loop() {
 			files, err := conn.unitFiles(ctx, names)
@@ -151,6 +191,16 @@ func BenchmarkLiveRead(b *testing.B) {
 			}
 		}
 	})
+}
+
+// renameProbes is "*<base>*.<type>" for every name, as the check asks.
+func renameProbes(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		i := strings.LastIndexByte(n, '.')
+		out = append(out, "*"+n[:i]+"*"+n[i:])
+	}
+	return out
 }
 
 // inParallel calls f for every name from n goroutines.

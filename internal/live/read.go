@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -75,16 +76,18 @@ type bus interface {
 type reader struct {
 	bus bus
 	q   Query
-	// perUnitFileState asks GetUnitFileState for every unit instead of
-	// listing exact names in one ListUnitFilesByPatterns call; kept for
-	// the benchmark that chose between them.
-	perUnitFileState bool
 }
 
 func (r reader) call(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, r.q.CallTimeout)
 }
 
+// read asks systemd for the install states of every named and in-scope
+// unit file in one ListUnitFilesByPatterns call, and, while systemd
+// computes them (the bulk of a read: it scans the unit directories for
+// every file matched), lists the loaded units in scope and reads the
+// properties of those and of the named units. Units only the file listing
+// finds (in scope, on disk, not loaded) are read when it returns.
 func (r reader) read(ctx context.Context) (*Snapshot, error) {
 	snap := &Snapshot{Schema: SnapshotSchema, TakenAt: time.Now().UTC(), Scope: r.q.ScopeGlobs}
 	callCtx, cancel := r.call(ctx)
@@ -95,20 +98,17 @@ func (r reader) read(ctx context.Context) (*Snapshot, error) {
 	}
 	snap.SystemdVersion = v
 
-	names, fileStates, err := r.targets(ctx, snap)
-	if err != nil {
-		return nil, err
-	}
-	// The install states of the exact names are listed in one call while
-	// the properties are read: systemd works on the listing while this
-	// process decodes properties.
-	exact := r.listable(names, fileStates)
+	named := r.validNames(snap)
 	ctx, cancel = context.WithCancel(ctx)
 	defer cancel()
 	listed := make(chan listing, 1)
-	go func() { listed <- r.listFileStates(ctx, exact) }()
-	covered := func(name string) bool { _, ok := fileStates[name]; return ok || exact[name] }
-	units, errs, err := r.readUnits(ctx, names, covered)
+	go func() { listed <- r.listFileStates(ctx, named) }()
+
+	names, err := r.withLoaded(ctx, named)
+	if err != nil {
+		return nil, err
+	}
+	units, errs, err := r.readUnits(ctx, names)
 	if err != nil {
 		return nil, err
 	}
@@ -116,14 +116,21 @@ func (r reader) read(ctx context.Context) (*Snapshot, error) {
 	if l.err != nil {
 		return nil, l.err
 	}
-	for i := range units {
-		if state, ok := fileStates[units[i].Name]; ok {
-			units[i].UnitFileState = state
-		} else if exact[units[i].Name] {
-			units[i].UnitFileState = l.states[units[i].Name]
-		}
+	onDiskOnly := l.notIn(names)
+	more, moreErrs, err := r.readUnits(ctx, onDiskOnly)
+	if err != nil {
+		return nil, err
 	}
-	snap.Units = units
+	errs = append(errs, moreErrs...)
+	for _, u := range append(units, more...) {
+		if err := l.unitErrs[u.Name]; err != nil {
+			errs = append(errs, ReadError{Unit: u.Name, Message: err.Error()})
+			continue
+		}
+		u.UnitFileState = l.states[u.Name]
+		snap.Units = append(snap.Units, u)
+	}
+	sort.Slice(snap.Units, func(i, j int) bool { return snap.Units[i].Name < snap.Units[j].Name })
 	if snap.Units == nil {
 		snap.Units = []Unit{} // "units": [] in JSON, not null
 	}
@@ -132,107 +139,131 @@ func (r reader) read(ctx context.Context) (*Snapshot, error) {
 	return snap, nil
 }
 
-// targets returns the sorted, distinct unit names to read, and the install
-// states of those it could list fresh from disk in one call. Invalid names
-// become read errors.
-func (r reader) targets(ctx context.Context, snap *Snapshot) ([]string, map[string]string, error) {
+// validNames returns the distinct named units systemd would accept, sorted;
+// the others become read errors.
+func (r reader) validNames(snap *Snapshot) []string {
 	seen := map[string]bool{}
 	var names []string
-	add := func(name string) {
-		if !seen[name] {
-			seen[name] = true
-			names = append(names, name)
-		}
-	}
 	for _, name := range r.q.Names {
-		if err := CheckUnitName(name); err != nil {
-			snap.Errors = append(snap.Errors, ReadError{Unit: name, Message: err.Error()})
-			seen[name] = true
+		if seen[name] {
 			continue
 		}
-		add(name)
-	}
-	if len(r.q.ScopeGlobs) > 0 {
-		callCtx, cancel := r.call(ctx)
-		loaded, err := r.bus.loadedUnits(callCtx, r.q.ScopeGlobs)
-		cancel()
-		if err != nil {
-			return nil, nil, fmt.Errorf("list loaded units matching %s: %w", strings.Join(r.q.ScopeGlobs, " "), err)
+		seen[name] = true
+		if err := CheckUnitName(name); err != nil {
+			snap.Errors = append(snap.Errors, ReadError{Unit: name, Message: err.Error()})
+			continue
 		}
-		for _, u := range loaded {
-			add(u.Name)
-		}
-	}
-	fileStates := map[string]string{}
-	if len(r.q.ScopeGlobs) > 0 {
-		// A linked or disabled unit nobody pulls in is not loaded, yet it
-		// is on disk and in scope. The listing's cost grows with the
-		// files matched, not with the files on disk.
-		callCtx, cancel := r.call(ctx)
-		files, err := r.bus.unitFiles(callCtx, r.q.ScopeGlobs)
-		cancel()
-		if err != nil {
-			return nil, nil, fmt.Errorf("list unit files matching %s: %w", strings.Join(r.q.ScopeGlobs, " "), err)
-		}
-		for _, f := range files {
-			name := path.Base(f.Path)
-			fileStates[name] = f.Type
-			add(name)
-		}
+		names = append(names, name)
 	}
 	sort.Strings(names)
-	return names, fileStates, nil
+	return names
 }
 
-// listable picks the names whose install state one ListUnitFilesByPatterns
-// call with exact names can give: those the scope listing did not cover,
-// without a backslash (fnmatch would read it as an escape; such names are
-// asked one by one with GetUnitFileState).
-func (r reader) listable(names []string, known map[string]string) map[string]bool {
-	exact := map[string]bool{}
-	if r.perUnitFileState {
-		return exact
+// withLoaded adds the loaded units the scope globs match to the named ones.
+func (r reader) withLoaded(ctx context.Context, named []string) ([]string, error) {
+	if len(r.q.ScopeGlobs) == 0 {
+		return named, nil
 	}
-	for _, name := range names {
-		if _, ok := known[name]; !ok && !strings.ContainsRune(name, '\\') {
-			exact[name] = true
-		}
+	callCtx, cancel := r.call(ctx)
+	loaded, err := r.bus.loadedUnits(callCtx, r.q.ScopeGlobs)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("list loaded units matching %s: %w", strings.Join(r.q.ScopeGlobs, " "), err)
 	}
-	return exact
+	names := slices.Clone(named)
+	for _, u := range loaded {
+		names = append(names, u.Name)
+	}
+	sort.Strings(names)
+	return slices.Compact(names), nil
 }
 
 type listing struct {
-	states map[string]string
-	err    error
+	states   map[string]string // unit name → install state, for every unit file listed
+	unitErrs map[string]error  // units whose state systemd answered with an error
+	err      error             // the listing failed: no snapshot
 }
 
-// listFileStates lists the unit files of exact names; a name without a
-// file gets "" (systemd does not know it, or only a dangling link does).
-func (r reader) listFileStates(ctx context.Context, exact map[string]bool) listing {
+// notIn returns the listed units that are not among names (sorted).
+func (l listing) notIn(names []string) []string {
+	var out []string
+	for name := range l.states {
+		if _, found := slices.BinarySearch(names, name); !found {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// listFileStates lists, fresh from disk, the unit files the scope globs
+// match and those of the named units, in one call: systemd's cost is one
+// scan of its unit directories per file matched, plus one enumeration.
+// A named unit without a file is absent from the listing (its state is
+// "": systemd does not know it, or only a dangling link does).
+//
+// A name is its own pattern (unit names hold no glob characters), except
+// that fnmatch reads a backslash as an escape: such names are asked one by
+// one with GetUnitFileState. Names a plain scope glob already matches are
+// not repeated, so that the patterns do not grow with the names.
+func (r reader) listFileStates(ctx context.Context, named []string) listing {
 	states := map[string]string{}
-	if len(exact) == 0 {
-		return listing{states: states}
+	patterns := slices.Clone(r.q.ScopeGlobs)
+	var escaped []string
+	for _, name := range named {
+		switch {
+		case strings.ContainsRune(name, '\\'):
+			escaped = append(escaped, name)
+		case !matchesPlainGlob(r.q.ScopeGlobs, name):
+			patterns = append(patterns, name)
+		}
 	}
-	patterns := make([]string, 0, len(exact))
-	for name := range exact {
-		patterns = append(patterns, name)
+	if len(patterns) > 0 {
+		callCtx, cancel := r.call(ctx)
+		files, err := r.bus.unitFiles(callCtx, patterns)
+		cancel()
+		if err != nil {
+			return listing{err: fmt.Errorf("list unit files of %d units and globs: %w", len(patterns), err)}
+		}
+		for _, f := range files {
+			states[path.Base(f.Path)] = f.Type
+		}
 	}
-	sort.Strings(patterns)
-	callCtx, cancel := r.call(ctx)
-	files, err := r.bus.unitFiles(callCtx, patterns)
-	cancel()
-	if err != nil {
-		return listing{err: fmt.Errorf("list unit files of %d units: %w", len(patterns), err)}
+	unitErrs := map[string]error{}
+	for _, name := range escaped {
+		callCtx, cancel := r.call(ctx)
+		state, err := r.bus.unitFileState(callCtx, name)
+		cancel()
+		switch {
+		case err != nil && isFatal(err):
+			return listing{err: fmt.Errorf("get unit file state of %s: %w", name, err)}
+		case err != nil:
+			unitErrs[name] = fmt.Errorf("get unit file state of %s: %w", name, err)
+		case state != "":
+			states[name] = state
+		}
 	}
-	for _, f := range files {
-		states[path.Base(f.Path)] = f.Type
+	return listing{states: states, unitErrs: unitErrs}
+}
+
+// matchesPlainGlob reports whether one of globs matches name, for the globs
+// whose meaning is the same for Go's path.Match and systemd's fnmatch
+// (FNM_NOESCAPE): those without '\\' and '['.
+func matchesPlainGlob(globs []string, name string) bool {
+	for _, g := range globs {
+		if strings.ContainsAny(g, `\[`) {
+			continue
+		}
+		if ok, err := path.Match(g, name); ok && err == nil {
+			return true
+		}
 	}
-	return listing{states: states}
+	return false
 }
 
 // readUnits reads names with Workers goroutines on the one connection.
 // The first fatal error (bus lost) cancels the rest and is returned alone.
-func (r reader) readUnits(ctx context.Context, names []string, covered func(string) bool) ([]Unit, []ReadError, error) {
+func (r reader) readUnits(ctx context.Context, names []string) ([]Unit, []ReadError, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	units := make([]Unit, len(names))
@@ -248,7 +279,7 @@ func (r reader) readUnits(ctx context.Context, names []string, covered func(stri
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				u, err := r.readUnit(ctx, names[i], covered(names[i]))
+				u, err := r.readUnit(ctx, names[i])
 				if err != nil && isFatal(err) {
 					fatalOnce.Do(func() { fatal = err; cancel() })
 					continue
@@ -285,9 +316,9 @@ feed:
 	return out, errs, nil
 }
 
-// readUnit reads one unit's properties, its install state fresh from disk
-// unless a listing covers it, and, for a loaded timer, its trigger settings.
-func (r reader) readUnit(ctx context.Context, name string, stateListed bool) (Unit, error) {
+// readUnit reads one unit's properties and, for a loaded timer, its
+// trigger settings. The install state comes from the listing.
+func (r reader) readUnit(ctx context.Context, name string) (Unit, error) {
 	callCtx, cancel := r.call(ctx)
 	props, err := r.bus.unitProperties(callCtx, name)
 	cancel()
@@ -299,15 +330,6 @@ func (r reader) readUnit(ctx context.Context, name string, stateListed bool) (Un
 		return Unit{}, err
 	}
 	u.StorePath = resolveStorePath(r.q.Root, u.FragmentPath)
-
-	if !stateListed {
-		callCtx, cancel = r.call(ctx)
-		u.UnitFileState, err = r.bus.unitFileState(callCtx, name)
-		cancel()
-		if err != nil {
-			return Unit{}, fmt.Errorf("get unit file state of %s: %w", name, err)
-		}
-	}
 
 	if strings.HasSuffix(name, ".timer") && u.LoadState == "loaded" {
 		callCtx, cancel = r.call(ctx)

@@ -188,39 +188,81 @@ func TestReadNixOSLayout(t *testing.T) {
 	}
 }
 
-// TestReadUnitFileStateFresh removes an active timer's wants link behind
-// systemd's back: the cached property still says enabled, the disk says
-// disabled, and the reader must report the disk.
+// TestReadUnitFileStateFresh changes enablement behind systemd's back (no
+// daemon-reload): it removes an active timer's wants link and adds one for
+// a loaded, disabled service. The cached UnitFileState property still says
+// enabled and disabled; the disk says disabled and enabled, and the reader
+// must report the disk, whichever way the units are asked for (by name, by
+// scope glob, by name plus rename probe as check asks).
 func TestReadUnitFileStateFresh(t *testing.T) {
 	t.Parallel()
 	sb := sdsandbox.New(t, sdsandbox.Options{Units: []sdsandbox.Unit{
 		{Name: "daily.timer", Content: dailyTimer, WantedBy: []string{"timers.target"}},
-		{Name: "daily.service", Content: oneshot},
+		{Name: "daily.service", Content: oneshot + "[Install]\nWantedBy=multi-user.target\n"},
 	}})
-	showFileState := func() string {
+	showFileState := func(unit string) string {
 		t.Helper()
-		out, err := sb.Systemctl(context.Background(), "show", "-p", "UnitFileState", "--value", "daily.timer")
+		out, err := sb.Systemctl(context.Background(), "show", "-p", "UnitFileState", "--value", unit)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return strings.TrimSpace(string(out))
 	}
 	// Reading the property once makes systemd cache it, as any
-	// `systemctl status` on a real host does.
-	if got := showFileState(); got != "enabled" {
-		t.Fatalf("UnitFileState before = %q, want enabled", got)
+	// `systemctl status` on a real host does. daily.service is loaded
+	// because the timer triggers it.
+	before := map[string]string{"daily.timer": "enabled", "daily.service": "disabled"}
+	for unit, state := range before {
+		if got := showFileState(unit); got != state {
+			t.Fatalf("UnitFileState of %s before = %q, want %s", unit, got, state)
+		}
 	}
 	if err := sb.Unwant("daily.timer", "timers.target"); err != nil {
 		t.Fatal(err)
 	}
-	if got := showFileState(); got != "enabled" {
-		t.Fatalf("precondition: cached UnitFileState = %q, want still enabled (else this test proves nothing)", got)
+	if err := sb.Want("daily.service", "multi-user.target"); err != nil {
+		t.Fatal(err)
 	}
-	for _, q := range []Query{{Names: []string{"daily.timer"}}, {ScopeGlobs: []string{"daily.*"}}} {
-		u := byName(readSandbox(t, sb, q))["daily.timer"]
-		if u.UnitFileState != "disabled" || u.ActiveState != "active" {
+	for unit, state := range before {
+		if got := showFileState(unit); got != state {
+			t.Fatalf("precondition: cached UnitFileState of %s = %q, want still %s (else this test proves nothing)", unit, got, state)
+		}
+	}
+	both := []string{"daily.service", "daily.timer"}
+	for _, q := range []Query{
+		{Names: both},
+		{ScopeGlobs: []string{"daily.*"}},
+		{Names: both, ScopeGlobs: []string{"*daily*.service", "*daily*.timer"}},
+	} {
+		units := byName(readSandbox(t, sb, q))
+		if u := units["daily.timer"]; u.UnitFileState != "disabled" || u.ActiveState != "active" {
 			t.Errorf("query %+v: daily.timer file state %q active %q, want disabled and still active", q, u.UnitFileState, u.ActiveState)
 		}
+		if u := units["daily.service"]; u.UnitFileState != "enabled" || u.LoadState != "loaded" {
+			t.Errorf("query %+v: daily.service file state %q load %q, want enabled and loaded", q, u.UnitFileState, u.LoadState)
+		}
+	}
+}
+
+// TestReadEscapedNames: a name with a backslash cannot be its own fnmatch
+// pattern; its install state is asked one by one, fresh from disk.
+func TestReadEscapedNames(t *testing.T) {
+	t.Parallel()
+	const name = `with\x2ddash.service`
+	sb := sdsandbox.New(t, sdsandbox.Options{Units: []sdsandbox.Unit{
+		{Name: name, Content: longRun, WantedBy: []string{"multi-user.target"}},
+		{Name: "plain.service", Content: longRun, WantedBy: []string{"multi-user.target"}},
+	}})
+	snap := readSandbox(t, sb, Query{Names: []string{name, "plain.service", `gone\x2dunit.service`}})
+	units := byName(snap)
+	if u := units[name]; u.UnitFileState != "enabled" || u.ActiveState != "active" {
+		t.Errorf("%s: file state %q active %q, want enabled and active (errors %v)", name, u.UnitFileState, u.ActiveState, snap.Errors)
+	}
+	if u := units[`gone\x2dunit.service`]; u.LoadState != "not-found" || u.UnitFileState != "" {
+		t.Errorf("gone: load %q file state %q, want not-found and none", u.LoadState, u.UnitFileState)
+	}
+	if u := units["plain.service"]; u.UnitFileState != "enabled" {
+		t.Errorf("plain.service: file state %q, want enabled", u.UnitFileState)
 	}
 }
 

@@ -290,6 +290,17 @@ func (s *Sandbox) Unwant(unit, target string) error {
 	return nil
 }
 
+// Want adds the link that makes target want an admin-directory unit,
+// behind systemd's back (no daemon-reload), as a hand-made
+// `ln -s ../unit target.wants/` would: the cached UnitFileState stays as it
+// was, the disk says enabled.
+func (s *Sandbox) Want(unit, target string) error {
+	if err := checkUnitName(unit); err != nil {
+		return err
+	}
+	return s.tree.want(Unit{Name: unit}, target)
+}
+
 // EditUnit changes an admin-directory unit's content: in place for a
 // regular file, by re-pointing the link at a new store path for a store
 // unit (what a NixOS switch does).
