@@ -574,6 +574,38 @@ func TestCheckTextEscapesUntrustedNames(t *testing.T) {
 	}
 }
 
+// Issue 8: JSON output passed U+202E and U+009B through raw, and text
+// output escaped backslashes a second time (systemd's own \x2d became
+// \\x2d).
+func TestCheckOutputEscapesBidiC1AndBackslashesOnce(t *testing.T) {
+	t.Parallel()
+	repo, _, revB := checkIncidentRepo(t)
+	s := checkIncidentHost()
+	s.Units = append(s.Units,
+		live.Unit{Name: "ci-\u202eevil\u009b.service", LoadState: "loaded", ActiveState: "active", UnitFileState: "enabled"},
+		live.Unit{Name: `ci-dev-disk-by\x2duuid.service`, LoadState: "loaded", ActiveState: "active", UnitFileState: "enabled"})
+	snap := writeSnapshot(t, s)
+	raw := func(out string) bool {
+		return strings.ContainsFunc(out, func(r rune) bool { return r == '\u202e' || r == '\u009b' })
+	}
+
+	code, stdout, _ := runCheckCLI(t, "--repo", repo.Dir, "--rev", revB, "--live", snap, "--scope", "ci-*", "--format", "json")
+	if code != exitFindings || raw(stdout) || !strings.Contains(stdout, `ci-\u202eevil\u009b.service`) {
+		t.Errorf("json: exit %d, want %d, bidi and C1 escaped as \\u202e and \\u009b:\n%s", code, exitFindings, stdout)
+	}
+	if kinds := decodeCheck(t, stdout).kinds(); !slices.Contains(kinds, "undeclared ci-\u202eevil\u009b.service") {
+		t.Errorf("json: the escaped name does not decode to the unit's name: %q", kinds)
+	}
+
+	code, stdout, _ = runCheckCLI(t, "--repo", repo.Dir, "--rev", revB, "--live", snap, "--scope", "ci-*")
+	if code != exitFindings || raw(stdout) || !strings.Contains(stdout, `ci-\u202eevil\u009b.service`) {
+		t.Errorf("text: exit %d, bidi and C1 not escaped once:\n%s", code, stdout)
+	}
+	if !strings.Contains(stdout, `ci-dev-disk-by\x2duuid.service`) || strings.Contains(stdout, `\\x2d`) {
+		t.Errorf("text: systemd's backslash escape is not printed as is:\n%s", stdout)
+	}
+}
+
 func TestCheckColor(t *testing.T) {
 	env := func(v string) func(string) string {
 		return func(k string) string {

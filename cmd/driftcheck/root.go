@@ -122,5 +122,5 @@ func run(ctx context.Context, args []string, s streams) (code int) {
 
 func printError(w io.Writer, err error) {
 	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
-	fmt.Fprintf(w, "driftcheck: %s\n", termsafe.Message(msg))
+	fmt.Fprintf(w, "driftcheck: %s\n", termsafe.String(msg))
 }

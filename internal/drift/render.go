@@ -1,7 +1,6 @@
 package drift
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -16,7 +15,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	if out.Findings == nil {
 		out.Findings = []unitdiff.Finding{} // always an array, never null
 	}
-	enc := json.NewEncoder(w)
+	enc := termsafe.NewJSONEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
 		return fmt.Errorf("write report: %w", err)

@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -46,7 +45,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		Rev      string    `json:"rev"`
 		Findings []Finding `json:"findings"`
 	}{Schema, r.Rev, findings}
-	enc := json.NewEncoder(w)
+	enc := termsafe.NewJSONEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
 		return fmt.Errorf("write lint report: %w", err)
@@ -157,7 +156,7 @@ func (r *Report) WriteSARIF(w io.Writer, toolVersion, repoURI string) error {
 	if repoURI != "" && r.Rev != "" {
 		run.VersionControlProvenance = []sarifVersionControl{{RepositoryURI: repoURI, RevisionID: r.Rev}}
 	}
-	enc := json.NewEncoder(w)
+	enc := termsafe.NewJSONEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}); err != nil {
 		return fmt.Errorf("write SARIF report: %w", err)

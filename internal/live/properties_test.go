@@ -162,6 +162,22 @@ func TestCheckUnitName(t *testing.T) {
 	}
 }
 
+// Issue 8: the message showed U+202E as 'â', its first byte. It names the
+// rune.
+func TestCheckUnitNameNamesTheRune(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"evil\u202eecivres.service", "unit name contains U+202E"},
+		{"a/b.service", "unit name contains U+002F '/'"},
+		{"caf\u00e9.service", "unit name contains U+00E9 'é'"},
+		{"bad\xff.service", "unit name contains byte 0xff (not UTF-8)"},
+	}
+	for _, tt := range tests {
+		if err := CheckUnitName(tt.name); err == nil || err.Error() != tt.want {
+			t.Errorf("CheckUnitName(%q) = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
+
 func TestBusAddress(t *testing.T) {
 	env := func(v string) func(string) string {
 		return func(k string) string {

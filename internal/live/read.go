@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/godbus/dbus/v5"
@@ -403,12 +404,21 @@ func CheckUnitName(name string) error {
 	case dot <= 0 || dot == len(name)-1:
 		return errors.New("unit name has no type suffix")
 	}
-	for _, c := range []byte(name) {
-		if !isUnitNameByte(c) {
-			return fmt.Errorf("unit name contains %q", c)
+	for i, r := range name {
+		if r >= utf8.RuneSelf || !isUnitNameByte(byte(r)) {
+			return fmt.Errorf("unit name contains %s", describeRune(name, i, r))
 		}
 	}
 	return nil
+}
+
+// describeRune names the offending character as a rune, not its first
+// byte: "U+202E", "U+002F '/'", or "byte 0xff" where the name is not UTF-8.
+func describeRune(name string, i int, r rune) string {
+	if r == utf8.RuneError && !strings.HasPrefix(name[i:], "\uFFFD") {
+		return fmt.Sprintf("byte 0x%02x (not UTF-8)", name[i])
+	}
+	return fmt.Sprintf("%#U", r)
 }
 
 func isUnitNameByte(c byte) bool {

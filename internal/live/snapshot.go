@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"strings"
 	"time"
+
+	"github.com/driftcheck/driftcheck/internal/termsafe"
 )
 
 // SnapshotSchema identifies the snapshot JSON format.
@@ -57,7 +59,7 @@ type ReadError struct {
 
 // WriteJSON writes s as indented JSON.
 func (s *Snapshot) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
+	enc := termsafe.NewJSONEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(s)
 }

@@ -1,7 +1,6 @@
 package modules
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -45,7 +44,7 @@ func (r UnitsReport) WriteJSON(w io.Writer) error {
 	if out.Errors == nil {
 		out.Errors = []declared.ParseError{}
 	}
-	enc := json.NewEncoder(w)
+	enc := termsafe.NewJSONEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
 		return fmt.Errorf("write units report: %w", err)

@@ -1,7 +1,6 @@
 package prune
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -106,7 +105,7 @@ func (r *Report) ExitCode() int {
 
 // WriteJSON writes the report as indented JSON.
 func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
+	enc := termsafe.NewJSONEncoder(w)
 	enc.SetIndent("", "  ")
 	if r.Actions == nil {
 		r.Actions = []Action{} // "actions": [] rather than null
