@@ -23,6 +23,7 @@ type checkOptions struct {
 	nixosVersionPath string
 	format           string
 	strict           bool
+	decl             declaredOptions
 }
 
 func newCheckCmd(s streams) *cobra.Command {
@@ -56,7 +57,8 @@ too; without it they are warnings.`,
 	f.IntVar(&o.history, "history", drift.DefaultHistory, "earlier commits that touched module files to search for stale units (0 = none)")
 	f.StringVar(&o.nixosVersionPath, "nixos-version", "", "the host's nixos-version, for its configurationRevision (default /run/current-system/sw/bin/nixos-version, read only when checking this host's system bus)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
-	f.BoolVar(&o.strict, "strict", false, "the pre-claim check: dirty, source-differs and revision findings fail the check")
+	f.BoolVar(&o.strict, "strict", false, "the pre-claim check: dirty, source-differs, revision and toplevel findings fail the check")
+	o.decl.addFlags(f, true)
 	return cmd
 }
 
@@ -65,6 +67,9 @@ func runCheck(cmd *cobra.Command, s streams, o checkOptions) error {
 		return cannotRun(fmt.Errorf("check: %w", err))
 	}
 	if err := drift.ValidateScope(o.scope); err != nil {
+		return cannotRun(fmt.Errorf("check: %w", err))
+	}
+	if err := o.decl.validate(); err != nil {
 		return cannotRun(fmt.Errorf("check: %w", err))
 	}
 	if o.format != "text" && o.format != "json" {
@@ -90,6 +95,7 @@ func runCheck(cmd *cobra.Command, s streams, o checkOptions) error {
 		NixosVersionPath: o.nixosVersionPath,
 		Strict:           o.strict,
 	}
+	o.decl.apply(&opts)
 	if o.history == 0 {
 		opts.History = -1 // the flag's 0 means none; the option's 0 means the default
 	}
@@ -98,7 +104,7 @@ func runCheck(cmd *cobra.Command, s streams, o checkOptions) error {
 	}
 	report, err := drift.Check(cmd.Context(), opts)
 	if err != nil {
-		return cannotRun(fmt.Errorf("check: %w", err))
+		return declaredFailure("check", err)
 	}
 	if o.format == "json" {
 		err = report.WriteJSON(s.Out)

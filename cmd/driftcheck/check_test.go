@@ -40,7 +40,22 @@ type checkJSON struct {
 		Fix      string `json:"fix"`
 		Severity string `json:"severity"`
 	} `json:"findings"`
-	Notes []string `json:"notes"`
+	Notes    []string `json:"notes"`
+	Declared string   `json:"declared"`
+	Toplevel *struct {
+		Revision      string `json:"revision"`
+		Host          string `json:"host"`
+		CurrentSystem string `json:"current_system"`
+		Match         bool   `json:"match"`
+		Error         string `json:"error"`
+	} `json:"toplevel"`
+	Fidelity []struct {
+		Unit         string `json:"unit"`
+		Scope        string `json:"scope"`
+		Kind         string `json:"kind"`
+		Detail       string `json:"detail"`
+		StaticReason string `json:"static_reason"`
+	} `json:"fidelity"`
 }
 
 func decodeCheck(t *testing.T, stdout string) checkJSON {

@@ -29,6 +29,7 @@ type pruneOptions struct {
 	metricsFile string
 	dryRun      bool
 	format      string
+	decl        declaredOptions
 }
 
 func newPruneCmd(s streams) *cobra.Command {
@@ -66,6 +67,7 @@ the drift gate; 2 error; 4 still at or above the threshold afterwards.`,
 	f.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus textfile-collector metrics here")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what a real run would delete, delete nothing")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	o.decl.addFlags(f, true)
 	return cmd
 }
 
@@ -74,6 +76,9 @@ func (o pruneOptions) validate() (*regexp.Regexp, error) {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
 	if err := drift.ValidateScope(o.scope); err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
+	}
+	if err := o.decl.validate(); err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
 	if o.format != "text" && o.format != "json" {
@@ -139,14 +144,20 @@ const driftCheckTimeout = 2 * time.Minute
 // dirty work tree, a host built from another copy or another revision
 // block as much as drift does.
 func (o pruneOptions) driftCheck(ctx context.Context) (*drift.Report, error) {
-	ctx, cancel := context.WithTimeout(ctx, driftCheckTimeout)
+	timeout := driftCheckTimeout
+	if o.decl.evaluates() {
+		timeout += o.decl.EvalTimeout // the evaluation has its own bound
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return drift.Check(ctx, drift.Options{
+	opts := drift.Options{
 		RepoDir:    o.Repo,
 		Rev:        o.Rev,
 		Modules:    o.Modules,
 		Scope:      o.scope,
 		BusAddress: o.busAddress,
 		Strict:     true,
-	})
+	}
+	o.decl.apply(&opts)
+	return drift.Check(ctx, opts)
 }

@@ -26,7 +26,8 @@ type snapshotOptions struct {
 	root       string
 	format     string
 	repo       repoOptions
-	// fromRepo: --repo, --rev or --modules was given, so the declared
+	decl       declaredOptions
+	// fromRepo: --repo, --rev, --modules, --declared or --host was given, so the declared
 	// units' names are read too.
 	fromRepo bool
 }
@@ -60,7 +61,7 @@ written and lists what could not be read).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
-			o.fromRepo = f.Changed("repo") || f.Changed("rev") || f.Changed("modules")
+			o.fromRepo = f.Changed("repo") || f.Changed("rev") || f.Changed("modules") || f.Changed("declared") || f.Changed("host")
 			return runSnapshot(cmd.Context(), s, o)
 		},
 	}
@@ -71,6 +72,7 @@ written and lists what could not be read).`,
 	f.StringVar(&o.root, "root", "", "file system the unit file paths are resolved in to find store paths (default /; /proc/PID/root for a container)")
 	f.StringVar(&o.format, "format", "json", "output format: json or text")
 	o.repo.addFlags(f)
+	o.decl.addFlags(f, false)
 	// Unlike for check, the repository is optional here: without these
 	// flags no declared names are read.
 	repo := f.Lookup("repo")
@@ -82,6 +84,9 @@ written and lists what could not be read).`,
 func (o snapshotOptions) validate() error {
 	if o.format != "json" && o.format != "text" {
 		return fmt.Errorf("snapshot: --format %q: want json or text", o.format)
+	}
+	if err := o.decl.validate(); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
 	}
 	if len(o.units) == 0 && len(o.scope) == 0 && !o.fromRepo {
 		return errors.New("snapshot: nothing to read: give --unit NAME, --scope GLOB or --repo DIR")
@@ -154,9 +159,11 @@ func (o snapshotOptions) query(ctx context.Context) (live.Query, error) {
 	if !o.fromRepo {
 		return q, nil
 	}
-	checkQuery, err := drift.Query(ctx, drift.Options{RepoDir: o.repo.Repo, Rev: o.repo.Rev, Modules: o.repo.Modules, Scope: o.scope})
+	opts := drift.Options{RepoDir: o.repo.Repo, Rev: o.repo.Rev, Modules: o.repo.Modules, Scope: o.scope}
+	o.decl.apply(&opts)
+	checkQuery, err := drift.Query(ctx, opts)
 	if err != nil {
-		return live.Query{}, cannotRun(fmt.Errorf("snapshot: %w", err))
+		return live.Query{}, declaredFailure("snapshot", err)
 	}
 	q.Names = append(q.Names, checkQuery.Names...)
 	q.ScopeGlobs = checkQuery.ScopeGlobs

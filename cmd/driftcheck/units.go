@@ -7,12 +7,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/driftcheck/driftcheck/internal/declared"
+	"github.com/driftcheck/driftcheck/internal/drift"
 	"github.com/driftcheck/driftcheck/internal/modules"
 )
 
 // unitsOptions are the units command's flags.
 type unitsOptions struct {
 	repo   repoOptions
+	decl   declaredOptions
 	format string
 }
 
@@ -39,6 +41,7 @@ did not parse, 2 could not run (also when no file matches --modules),
 		},
 	}
 	o.repo.addFlags(cmd.Flags())
+	o.decl.addFlags(cmd.Flags(), false)
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	return cmd
 }
@@ -47,11 +50,24 @@ func runUnits(ctx context.Context, s streams, o unitsOptions) error {
 	if o.format != "text" && o.format != "json" {
 		return cannotRun(fmt.Errorf("units: --format must be text or json, not %q", o.format))
 	}
-	loaded, err := o.repo.load(ctx)
-	if err != nil {
-		return err
+	if err := o.decl.validate(); err != nil {
+		return cannotRun(fmt.Errorf("units: %w", err))
 	}
-	report := modules.NewUnitsReport(loaded)
+	var report modules.UnitsReport
+	if o.decl.evaluates() {
+		r, err := o.evaluated(ctx)
+		if err != nil {
+			return err
+		}
+		report = r
+	} else {
+		loaded, err := o.repo.load(ctx)
+		if err != nil {
+			return err
+		}
+		report = modules.NewUnitsReport(loaded)
+	}
+	var err error
 	if o.format == "json" {
 		err = report.WriteJSON(s.Out)
 	} else {
@@ -60,7 +76,21 @@ func runUnits(ctx context.Context, s streams, o unitsOptions) error {
 	if err != nil {
 		return cannotRun(err)
 	}
-	return withCode(unitsExitCode(loaded.Result))
+	return withCode(unitsExitCode(report.Result))
+}
+
+// evaluated reads the units with Nix (--declared eval or both).
+func (o unitsOptions) evaluated(ctx context.Context) (modules.UnitsReport, error) {
+	if err := o.repo.validate(); err != nil {
+		return modules.UnitsReport{}, cannotRun(fmt.Errorf("units: %w", err))
+	}
+	opts := drift.Options{RepoDir: o.repo.Repo, Rev: o.repo.Rev, Modules: o.repo.Modules}
+	o.decl.apply(&opts)
+	d, err := drift.Declared(ctx, opts)
+	if err != nil {
+		return modules.UnitsReport{}, declaredFailure("units", err)
+	}
+	return modules.UnitsReport{Rev: d.Rev, Result: d.Result, Evaluated: d.Source, Fidelity: d.Fidelity}, nil
 }
 
 // unitsExitCode ranks a file that did not parse above an unresolved

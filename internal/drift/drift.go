@@ -45,6 +45,11 @@ type Options struct {
 	NixosVersionPath string // "" = provenance.DefaultPath, read only when the live side is this host's system bus
 
 	Strict bool // hygiene findings count as drift (sets Report.Verdict; ExitCode takes its own flag)
+
+	// Declared is where the declared side comes from: DeclaredStatic
+	// (""), DeclaredEval or DeclaredBoth; Eval says how to evaluate.
+	Declared string
+	Eval     EvalOptions
 }
 
 // Report is the result of a check; its JSON form is the check command's
@@ -55,6 +60,14 @@ type Report struct {
 	Verdict  string             `json:"verdict"`
 	Findings []unitdiff.Finding `json:"findings"`
 	Notes    []string           `json:"notes,omitempty"` // facts about the check itself, e.g. "provenance: not available"
+	// Declared is where the declared side came from: static, eval or both.
+	Declared string `json:"declared"`
+	// Toplevel is the system's identity, set when the declared side was
+	// evaluated.
+	Toplevel *Toplevel `json:"toplevel,omitempty"`
+	// Fidelity lists where the static reader and the evaluation disagree
+	// (--declared both).
+	Fidelity []unitdiff.Fidelity `json:"fidelity,omitempty"`
 }
 
 // ExitCode maps the report to the check command's exit code: 0 in sync,
@@ -106,7 +119,7 @@ func Query(ctx context.Context, opts Options) (live.Query, error) {
 func (c *checker) gitFacts(ctx context.Context) (unitdiff.Input, error) {
 	var err error
 	in := unitdiff.Input{Rev: c.rev.SHA}
-	if in.Declared, err = c.declared(ctx, c.rev); err != nil {
+	if in.Declared, err = c.declaredSide(ctx); err != nil {
 		return in, err
 	}
 	if in.Scope, err = c.scope(ctx); err != nil {
@@ -146,6 +159,9 @@ func (c *checker) check(ctx context.Context) (*Report, error) {
 		Verdict:  unitdiff.Verdict(findings, c.opts.Strict),
 		Findings: findings,
 		Notes:    c.notes,
+		Declared: c.opts.Declared,
+		Toplevel: c.toplevel,
+		Fidelity: c.fidelity,
 	}, nil
 }
 
@@ -161,6 +177,10 @@ type checker struct {
 	// hash: the revision and the earlier revisions of the stale search
 	// share most files. nil parses every file of every revision.
 	parses *modules.ParseCache
+	// toplevel and fidelity are set when the declared side is evaluated.
+	toplevel *Toplevel
+	fidelity []unitdiff.Fidelity
+	source   string // what was evaluated
 }
 
 func newChecker(ctx context.Context, opts Options) (*checker, error) {
@@ -172,6 +192,12 @@ func newChecker(ctx context.Context, opts Options) (*checker, error) {
 	}
 	if len(opts.Modules) == 0 {
 		opts.Modules = []string{gitrev.DefaultModuleGlob}
+	}
+	if opts.Declared == "" {
+		opts.Declared = DeclaredStatic
+	}
+	if err := ValidateDeclared(opts.Declared); err != nil {
+		return nil, err
 	}
 	if err := ValidateScope(opts.Scope); err != nil {
 		return nil, err
@@ -335,6 +361,7 @@ func (c *checker) hygiene(ctx context.Context) (unitdiff.Hygiene, error) {
 		h.SourceDiffers = changes(diff.Differing, diff.Missing, diff.Extra)
 	}
 	h.Provenance = c.provenance(ctx)
+	h.Toplevel = c.identity()
 	return h, nil
 }
 

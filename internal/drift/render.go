@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/driftcheck/driftcheck/internal/declared"
 	"github.com/driftcheck/driftcheck/internal/termsafe"
 	"github.com/driftcheck/driftcheck/internal/unitdiff"
 )
@@ -44,6 +45,10 @@ const (
 func (r *Report) WriteText(w io.Writer, style TextStyle) error {
 	ew := &errWriter{w: w}
 	verdict := unitdiff.Verdict(r.Findings, style.Strict)
+	if t := r.Toplevel; t != nil && t.Match {
+		// The strongest fact there is comes first.
+		ew.printf("%s\n", style.paint(ansiGreen, fmt.Sprintf("toplevel: the host runs exactly what %s builds (%s)", unitdiff.ShortRev(r.Rev), termsafe.String(t.Host))))
+	}
 	ew.printf("%s\n", style.paint(verdictColor(verdict), r.summary(verdict, style.Strict)))
 	for _, f := range r.Findings {
 		ew.printf("\n%s\n", style.paint(severityColor(unitdiff.EffectiveSeverity(f, style.Strict)), heading(f, style.Strict)))
@@ -56,6 +61,7 @@ func (r *Report) WriteText(w io.Writer, style TextStyle) error {
 		ew.printf("  detail       %s\n", termsafe.String(f.Detail))
 		ew.printf("  fix          %s\n", termsafe.String(f.Fix))
 	}
+	r.writeFidelity(ew)
 	if len(r.Notes) > 0 {
 		ew.printf("\n")
 		for _, n := range r.Notes {
@@ -66,6 +72,25 @@ func (r *Report) WriteText(w io.Writer, style TextStyle) error {
 		return fmt.Errorf("write report: %w", ew.err)
 	}
 	return nil
+}
+
+// writeFidelity lists where the static reader and the evaluation
+// disagree (--declared both): what the static reader misses on this code.
+func (r *Report) writeFidelity(ew *errWriter) {
+	if len(r.Fidelity) == 0 {
+		return
+	}
+	ew.printf("\nfidelity: the static reader and the evaluation disagree on %s (the evaluation decided)\n", plural(len(r.Fidelity), "unit"))
+	for _, f := range r.Fidelity {
+		name := f.Unit
+		if f.Scope == declared.ScopeUser {
+			name += " (user)"
+		}
+		ew.printf("  %-13s  %s: %s\n", f.Kind, termsafe.String(name), termsafe.String(f.Detail))
+		if f.StaticReason != "" {
+			ew.printf("  %-13s  static reader: %s\n", "", termsafe.String(f.StaticReason))
+		}
+	}
 }
 
 // summary is the verdict line, e.g. "drift: 2 findings at 0123456789ab".

@@ -8,6 +8,7 @@ import (
 
 	"github.com/driftcheck/driftcheck/internal/declared"
 	"github.com/driftcheck/driftcheck/internal/termsafe"
+	"github.com/driftcheck/driftcheck/internal/unitdiff"
 )
 
 // UnitsSchema identifies the JSON format of the units report.
@@ -18,6 +19,12 @@ type UnitsReport struct {
 	Rev    string // full commit sha
 	Files  int    // module files read
 	Result declared.Result
+	// Evaluated is set when Nix evaluated the configuration (--declared
+	// eval or both): what was evaluated, e.g. "nixosConfigurations.web".
+	Evaluated string
+	// Fidelity lists where the static reader and the evaluation disagree
+	// (--declared both).
+	Fidelity []unitdiff.Fidelity
 }
 
 // NewUnitsReport summarises a Load.
@@ -31,10 +38,12 @@ func (r UnitsReport) WriteJSON(w io.Writer) error {
 	out := struct {
 		Schema     string                `json:"schema"`
 		Rev        string                `json:"rev"`
+		Evaluated  string                `json:"evaluated,omitempty"`
 		Units      []declared.Unit       `json:"units"`
 		Unresolved []declared.Unresolved `json:"unresolved"`
 		Errors     []declared.ParseError `json:"errors"`
-	}{UnitsSchema, r.Rev, r.Result.Units, r.Result.Unresolved, r.Result.Errors}
+		Fidelity   []unitdiff.Fidelity   `json:"fidelity,omitempty"`
+	}{UnitsSchema, r.Rev, r.Evaluated, r.Result.Units, r.Result.Unresolved, r.Result.Errors, r.Fidelity}
 	if out.Units == nil {
 		out.Units = []declared.Unit{}
 	}
@@ -57,7 +66,11 @@ func (r UnitsReport) WriteJSON(w io.Writer) error {
 // from the repository is escaped for the terminal.
 func (r UnitsReport) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "revision %s: %d module files, %d units\n", r.Rev, r.Files, len(r.Result.Units))
+	if r.Evaluated != "" {
+		fmt.Fprintf(ew, "revision %s: evaluated %s with Nix, %d units\n", r.Rev, termsafe.String(r.Evaluated), len(r.Result.Units))
+	} else {
+		fmt.Fprintf(ew, "revision %s: %d module files, %d units\n", r.Rev, r.Files, len(r.Result.Units))
+	}
 	if len(r.Result.Units) > 0 {
 		fmt.Fprintln(ew)
 		tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
@@ -65,7 +78,7 @@ func (r UnitsReport) WriteText(w io.Writer) error {
 		for _, u := range r.Result.Units {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n",
 				termsafe.String(u.Name), termsafe.String(u.Type), termsafe.String(string(u.Scope)),
-				termsafe.String(fmt.Sprintf("%s:%d", u.File, u.Line)), conditional(u), onCalendar(u))
+				termsafe.String(unitPosition(u)), conditional(u), onCalendar(u))
 		}
 		tw.Flush()
 		writeNotes(ew, r.Result.Units)
@@ -74,6 +87,15 @@ func (r UnitsReport) WriteText(w io.Writer) error {
 		fmt.Fprintf(ew, "\nunresolved (%d):\n", len(r.Result.Unresolved))
 		for _, x := range r.Result.Unresolved {
 			fmt.Fprintf(ew, "  %s: %s\n", termsafe.String(fmt.Sprintf("%s:%d", x.File, x.Line)), termsafe.String(x.Reason))
+		}
+	}
+	if len(r.Fidelity) > 0 {
+		fmt.Fprintf(ew, "\nfidelity: the static reader and the evaluation disagree on %d units (the evaluation decided):\n", len(r.Fidelity))
+		for _, f := range r.Fidelity {
+			fmt.Fprintf(ew, "  %s  %s: %s\n", f.Kind, termsafe.String(f.Unit), termsafe.String(f.Detail))
+			if f.StaticReason != "" {
+				fmt.Fprintf(ew, "    static reader: %s\n", termsafe.String(f.StaticReason))
+			}
 		}
 	}
 	if len(r.Result.Errors) > 0 {
@@ -102,6 +124,15 @@ func writeNotes(w io.Writer, units []declared.Unit) {
 			fmt.Fprintf(w, "  %s: %s\n", termsafe.String(u.Name), termsafe.String(n))
 		}
 	}
+}
+
+// unitPosition is file:line, or what was evaluated when Nix gave the unit
+// and no module file declares it.
+func unitPosition(u declared.Unit) string {
+	if u.Line <= 0 {
+		return u.File
+	}
+	return fmt.Sprintf("%s:%d", u.File, u.Line)
 }
 
 func conditional(u declared.Unit) string {

@@ -37,6 +37,16 @@ type Hygiene struct {
 	DeploySource  string       // the directory the host is built from, when it was compared
 	SourceDiffers []FileChange // how DeploySource differs from the revision
 	Provenance    Provenance
+	Toplevel      Toplevel
+}
+
+// Toplevel is the system's identity, when the declared side was evaluated:
+// the store path the revision builds against the one the host runs.
+type Toplevel struct {
+	Revision string // system.build.toplevel of the revision; "" when it did not evaluate
+	Host     string // the host's current system; "" when not read
+	Error    string // why the revision's toplevel did not evaluate
+	Compared bool   // Host was read
 }
 
 // FileChange is one file that differs, and how.
@@ -704,7 +714,33 @@ func (c *comparison) hygiene() []Finding {
 	if f, ok := c.provenance(); ok {
 		out = append(out, f)
 	}
+	if f, ok := c.toplevel(); ok {
+		out = append(out, f)
+	}
 	return out
+}
+
+// toplevel reports a host that does not run what the revision builds (a
+// warning, like the other identity facts), and a revision whose system
+// does not evaluate: then the host cannot run it, and the check cannot
+// confirm anything, so the check is incomplete.
+func (c *comparison) toplevel() (Finding, bool) {
+	t := c.in.Hygiene.Toplevel
+	switch {
+	case t.Error != "":
+		return Finding{
+			Kind: KindToplevel, Severity: SeverityIncomplete,
+			Detail: fmt.Sprintf("the system %s builds (system.build.toplevel) does not evaluate, so the host cannot run it: %s", c.rev, t.Error),
+			Fix:    fmt.Sprintf("fix the configuration at %s so that it evaluates (nixos-rebuild build), then rebuild the host from the fix", c.rev),
+		}, true
+	case t.Compared && t.Revision != t.Host:
+		return Finding{
+			Kind: KindToplevel, Severity: SeverityWarning,
+			Detail: fmt.Sprintf("the host runs %s, but %s builds %s: the host was not built from this revision", t.Host, c.rev, t.Revision),
+			Fix:    fmt.Sprintf("rebuild the host from %s (nixos-rebuild switch), or check against the revision the host was built from", c.rev),
+		}, true
+	}
+	return Finding{}, false
 }
 
 func dirtyWording(change string) string {
@@ -757,7 +793,7 @@ func (c *comparison) provenance() (Finding, bool) {
 var severityRank = map[Severity]int{SeverityDrift: 0, SeverityIncomplete: 1, SeverityWarning: 2}
 
 var kindRank = map[Kind]int{
-	KindRenamed: 0, KindMissing: 1, KindStale: 2, KindUndeclared: 3, KindMismatch: 4, KindUnresolved: 5, KindRevision: 6, KindSourceDiffers: 7, KindDirty: 8,
+	KindRenamed: 0, KindMissing: 1, KindStale: 2, KindUndeclared: 3, KindMismatch: 4, KindUnresolved: 5, KindRevision: 6, KindToplevel: 7, KindSourceDiffers: 8, KindDirty: 9,
 }
 
 // Sort orders findings worst first: by severity, then kind, then names, so

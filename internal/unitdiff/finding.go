@@ -29,6 +29,9 @@ const (
 	KindSourceDiffers Kind = "source-differs"
 	// KindRevision: the host's configurationRevision is not the revision.
 	KindRevision Kind = "revision"
+	// KindToplevel: the host's system (/run/current-system) is not the
+	// store path the revision builds, or the revision's did not evaluate.
+	KindToplevel Kind = "toplevel"
 )
 
 // Severity says how a finding affects the verdict.
