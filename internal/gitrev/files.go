@@ -8,6 +8,7 @@ import (
 	"io"
 	"path"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -23,6 +24,10 @@ var (
 	ErrInvalidUTF8 = errors.New("not valid UTF-8")
 	ErrSymlink     = errors.New("symbolic link, not followed")
 )
+
+// Symlink reports an entry that is a symbolic link (Read reports it as a
+// problem, ErrSymlink).
+func (e Entry) Symlink() bool { return e.mode == filemode.Symlink }
 
 // Hash is a git object name (SHA-1).
 type Hash [20]byte
@@ -57,13 +62,30 @@ type File struct {
 // path. Directories that cannot hold a match are not read; submodules are
 // skipped.
 func (v *Revision) List(ctx context.Context, globs Globs) ([]Entry, error) {
-	return v.list(ctx, globs, nil)
+	return v.list(ctx, globs, v.repo.listCache(globs))
 }
 
 // subtreeCache remembers the matching entries under a directory by the
 // directory's tree hash. Walking history, most commits leave the module
-// directories untouched, so their subtrees are listed once.
+// directories untouched, so their subtrees are listed once, and reading a
+// revision that History listed does not walk its subtrees again.
 type subtreeCache map[subtreeKey][]Entry
+
+// listCache is the repository's subtree cache for globs. Trees are named
+// by their content, so an entry never goes stale; the cache lives as long
+// as the Repo.
+func (r *Repo) listCache(globs Globs) subtreeCache {
+	if r.lists == nil {
+		r.lists = map[string]subtreeCache{}
+	}
+	key := strings.Join(globs.raw, "\x00")
+	c, ok := r.lists[key]
+	if !ok {
+		c = subtreeCache{}
+		r.lists[key] = c
+	}
+	return c
+}
 
 type subtreeKey struct {
 	hash plumbing.Hash
@@ -133,13 +155,25 @@ func (v *Revision) Files(ctx context.Context, globs Globs) ([]File, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		f, err := v.repo.readEntry(e)
+		f, err := v.Read(e)
 		if err != nil {
-			return nil, fmt.Errorf("read %s at %s: %w", e.Path, v.SHA, err)
+			return nil, err
 		}
 		files = append(files, f)
 	}
 	return files, nil
+}
+
+// Read reads one entry that List returned, as Files does: a per-file
+// problem is in File.Problem; the error is for a corrupt or missing
+// object. Reading is not safe for concurrent use: read from one
+// goroutine and hand the files to others.
+func (v *Revision) Read(e Entry) (File, error) {
+	f, err := v.repo.readEntry(e)
+	if err != nil {
+		return f, fmt.Errorf("read %s at %s: %w", e.Path, v.SHA, err)
+	}
+	return f, nil
 }
 
 func (r *Repo) readEntry(e Entry) (File, error) {

@@ -26,7 +26,7 @@ func (r *Repo) History(ctx context.Context, from *Revision, globs Globs, n int) 
 	}
 	var out []*Revision
 	c := from.commit
-	cache := subtreeCache{}
+	cache := r.listCache(globs)
 	cur, err := r.snapshot(ctx, c, globs, cache)
 	if err != nil {
 		return nil, err

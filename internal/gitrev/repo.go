@@ -41,7 +41,7 @@ var (
 	ErrAmbiguousRevision = errors.New("ambiguous revision")
 )
 
-// Repo is an open repository.
+// Repo is an open repository. It is not safe for concurrent use.
 type Repo struct {
 	git      *git.Repository
 	store    *filesystem.Storage // nil unless the storage keeps descriptors
@@ -49,6 +49,8 @@ type Repo struct {
 	// shallow holds the boundary commits of a shallow clone: their
 	// parents are not in the repository.
 	shallow map[plumbing.Hash]bool
+	// lists caches the matching entries of subtrees, per set of globs.
+	lists map[string]subtreeCache
 	// MaxFileSize bounds the blobs Files reads; Open sets it to MaxFileSize.
 	MaxFileSize int64
 }

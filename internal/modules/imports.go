@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -194,7 +195,7 @@ func followImports(ctx context.Context, v *gitrev.Revision, files []parsedFile, 
 	for round := 0; round < maxImportRounds && len(next) > 0; round++ {
 		want := map[string]bool{}
 		for _, f := range next {
-			for _, ref := range importsOf(f.Path, f.tree) {
+			for _, ref := range f.imports {
 				if ref.target != "" && !isRead(have, ref.target) {
 					want[ref.target] = true
 					want[path.Join(ref.target, "default.nix")] = true
@@ -208,19 +209,19 @@ func followImports(ctx context.Context, v *gitrev.Revision, files []parsedFile, 
 		if err != nil {
 			return nil, err
 		}
-		found, err := v.Files(ctx, globs)
+		entries, err := v.List(ctx, globs)
+		if err != nil {
+			return nil, fmt.Errorf("list imported files: %w", err)
+		}
+		entries = slices.DeleteFunc(entries, func(e gitrev.Entry) bool { return have[e.Path] })
+		next, err = readParsed(ctx, v, entries, cache)
 		if err != nil {
 			return nil, fmt.Errorf("read imported files: %w", err)
 		}
-		next = nil
-		for _, f := range found {
-			if !have[f.Path] {
-				have[f.Path] = true
-				p := parseOne(f, cache)
-				files = append(files, p)
-				next = append(next, p)
-			}
+		for _, p := range next {
+			have[p.Path] = true
 		}
+		files = append(files, next...)
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, nil
@@ -260,7 +261,7 @@ func unreadImports(files []parsedFile) []declared.Unresolved {
 	var out []declared.Unresolved
 	seen := map[importRef]bool{}
 	for _, f := range files {
-		for _, ref := range importsOf(f.Path, f.tree) {
+		for _, ref := range f.imports {
 			if seen[ref] || (ref.target != "" && isRead(have, ref.target)) {
 				continue
 			}

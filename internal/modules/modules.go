@@ -75,44 +75,42 @@ func Read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs) ([]gitrev
 }
 
 func read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs, cache *ParseCache) ([]gitrev.File, declared.Result, error) {
-	files, err := v.Files(ctx, globs)
+	entries, err := v.List(ctx, globs)
 	if err != nil {
 		return nil, declared.Result{}, err
 	}
-	if len(files) == 0 {
+	if len(entries) == 0 {
 		return nil, declared.Result{}, fmt.Errorf("%w match %s at %.12s", ErrNoFiles, globs, v.SHA)
 	}
-	parsed, err := followImports(ctx, v, parseAll(files, cache), cache)
+	parsed, err := readParsed(ctx, v, entries, cache)
 	if err != nil {
 		return nil, declared.Result{}, err
 	}
-	files = make([]gitrev.File, len(parsed))
+	if parsed, err = followImports(ctx, v, parsed, cache); err != nil {
+		return nil, declared.Result{}, err
+	}
+	files := make([]gitrev.File, len(parsed))
 	for i, p := range parsed {
 		files[i] = p.File
 	}
 	return files, extractParsed(parsed), nil
 }
 
-// parsedFile is a module file with its syntax tree; tree is nil when the
-// file has a Problem or did not parse (err).
+// parsedFile is a module file with its syntax tree and the files it
+// imports; tree is nil when the file has a Problem or did not parse (err).
 type parsedFile struct {
 	gitrev.File
-	tree *ast.File
-	err  error
+	tree    *ast.File
+	err     error
+	imports []importRef
 }
 
-func parseAll(files []gitrev.File, cache *ParseCache) []parsedFile {
-	out := make([]parsedFile, len(files))
-	for i, f := range files {
-		out[i] = parseOne(f, cache)
-	}
-	return out
-}
-
-func parseOne(f gitrev.File, cache *ParseCache) parsedFile {
+// parseOne parses a file and lists its imports. It does no I/O.
+func parseOne(f gitrev.File) parsedFile {
 	p := parsedFile{File: f}
 	if f.Problem == nil {
-		p.tree, p.err = cache.parse(f)
+		p.tree, p.err = parseFile(f.Path, f.Data)
+		p.imports = importsOf(f.Path, p.tree)
 	}
 	return p
 }

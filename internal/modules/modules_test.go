@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -132,6 +133,53 @@ func TestUnitsReportWriteError(t *testing.T) {
 	} {
 		if err := write(); err == nil || !strings.Contains(err.Error(), "disk full") {
 			t.Errorf("%s: error = %v, want the write error", name, err)
+		}
+	}
+}
+
+// TestLoadParallelDeterministic loads a repository of many modules (with
+// parse errors, problems and imports among them) on one core and on
+// several: the result, order included, is the same.
+func TestLoadParallelDeterministic(t *testing.T) {
+	g := gittest.New(t)
+	files := map[string]string{}
+	for i := range 150 {
+		p := fmt.Sprintf("nix/m%03d.nix", i)
+		switch i % 10 {
+		case 3:
+			files[p] = fmt.Sprintf("{ systemd.services.s%d = ; }\n", i) // does not parse
+		case 5:
+			files[p] = "{ \x00 }\n" // binary
+		case 7:
+			files[p] = fmt.Sprintf("{ imports = [ ../extra/e%d.nix ]; }\n", i)
+			files[fmt.Sprintf("extra/e%d.nix", i)] = fmt.Sprintf("{ systemd.timers.t%d = { }; }\n", i)
+		default:
+			files[p] = fmt.Sprintf("{ lib, ... }: {\n  systemd.services.s%d = { };\n  systemd.services.shared.wantedBy = [ \"x%d\" ];\n}\n", i, i)
+		}
+	}
+	g.Commit("many", files)
+	ctx := context.Background()
+	load := func(procs int) *Loaded {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		l, err := Load(ctx, Options{Repo: g.Dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	one := load(1)
+	if len(one.Files) != 165 || len(one.Result.Units) < 100 || len(one.Result.Errors) != 30 {
+		t.Fatalf("one core: %d files, %d units, %d errors", len(one.Files), len(one.Result.Units), len(one.Result.Errors))
+	}
+	for range 3 {
+		many := load(8)
+		if diff := cmp.Diff(one.Result, many.Result); diff != "" {
+			t.Fatalf("8 workers differ from one (-one +many):\n%s", diff)
+		}
+		for i := range one.Files {
+			if one.Files[i].Path != many.Files[i].Path {
+				t.Fatalf("file %d: %s on one core, %s on many", i, one.Files[i].Path, many.Files[i].Path)
+			}
 		}
 	}
 }

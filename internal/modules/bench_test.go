@@ -1,0 +1,156 @@
+package modules
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/driftcheck/driftcheck/internal/testreq"
+)
+
+// nixBatch is how many files one nix-instantiate --parse process gets in
+// the baseline, as in the parser's benchmark.
+const nixBatch = 200
+
+// corpusGlob reads every Nix file of a corpus repository, as
+// `driftcheck units --modules '**/*.nix'` does.
+const corpusGlob = "**/*.nix"
+
+// corpusRepoDirs returns the work trees of the six corpus repositories.
+func corpusRepoDirs(b *testing.B) []string {
+	b.Helper()
+	root := testreq.Corpus(b)
+	des, err := os.ReadDir(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var dirs []string
+	for _, de := range des {
+		if de.IsDir() {
+			dirs = append(dirs, filepath.Join(root, de.Name()))
+		}
+	}
+	if len(dirs) != 6 {
+		b.Fatalf("corpus at %s holds %d repositories, want 6", root, len(dirs))
+	}
+	return dirs
+}
+
+// nixParseBatches runs nix-instantiate --parse over files, nixBatch per
+// process, and returns the files it accepts: a batch that fails is split
+// to find the files Nix 2.8 rejects (newer syntax), which the timed
+// baseline then leaves out.
+func nixParseBatches(ctx context.Context, nix string, files []string) (accepted []string, err error) {
+	for start := 0; start < len(files); start += nixBatch {
+		batch := files[start:min(start+nixBatch, len(files))]
+		if nixParse(ctx, nix, batch) == nil {
+			accepted = append(accepted, batch...)
+			continue
+		}
+		for _, f := range batch {
+			if nixParse(ctx, nix, []string{f}) == nil {
+				accepted = append(accepted, f)
+			}
+		}
+	}
+	return accepted, nil
+}
+
+func nixParse(ctx context.Context, nix string, files []string) error {
+	cmd := exec.CommandContext(ctx, nix, append([]string{"--store", "dummy://", "--parse"}, files...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if out, err := cmd.Output(); err != nil || len(out) == 0 {
+		return &exec.ExitError{Stderr: stderr.Bytes()}
+	}
+	return nil
+}
+
+// BenchmarkUnitsCorpus is `driftcheck units --modules '**/*.nix'` in
+// process on each of the six corpus repositories (1,208 files, packed git
+// repositories): open, resolve HEAD, read, parse and extract. The baseline,
+// in the same run, is `nix-instantiate --store dummy:// --parse` over the
+// same files from the work trees, 200 files per process (a syntax tree
+// only: no unit names, no git). Target: ≥ 10× faster than the baseline.
+func BenchmarkUnitsCorpus(b *testing.B) {
+	dirs := corpusRepoDirs(b)
+	ctx := context.Background()
+	var paths []string
+	wantFiles := 0
+	for _, dir := range dirs {
+		l, err := Load(ctx, Options{Repo: dir, Globs: []string{corpusGlob}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, f := range l.Files {
+			if strings.HasSuffix(f.Path, ".nix") {
+				paths = append(paths, filepath.Join(dir, filepath.FromSlash(f.Path)))
+			}
+		}
+		wantFiles += len(l.Files)
+		l.Repo.Close()
+	}
+	loadAll := func(b *testing.B) {
+		for _, dir := range dirs {
+			l, err := Load(ctx, Options{Repo: dir, Globs: []string{corpusGlob}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			l.Repo.Close()
+		}
+	}
+	filesPerSecond := func(b *testing.B) {
+		b.ReportMetric(float64(wantFiles)*float64(b.N)/b.Elapsed().Seconds(), "files/s")
+	}
+	b.Run("driftcheck", func(b *testing.B) {
+		for b.Loop() {
+			loadAll(b)
+		}
+		filesPerSecond(b)
+	})
+	b.Run("driftcheck/GOMAXPROCS=1", func(b *testing.B) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		for b.Loop() {
+			loadAll(b)
+		}
+		filesPerSecond(b)
+	})
+	nix := testreq.Command(b, "nix-instantiate", "nix-bin")
+	accepted, _ := nixParseBatches(ctx, nix, paths)
+	b.Logf("nix-instantiate accepts %d of %d files", len(accepted), len(paths))
+	nixAll := func(b *testing.B) {
+		for start := 0; start < len(accepted); start += nixBatch {
+			if err := nixParse(ctx, nix, accepted[start:min(start+nixBatch, len(accepted))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("baseline=nix-instantiate-parse-200-per-process", func(b *testing.B) {
+		for b.Loop() {
+			nixAll(b)
+		}
+	})
+	// Both sides back to back in every iteration, so that load from
+	// elsewhere on the machine hits both alike; baseline/driftcheck is the
+	// speed-up (target ≥ 10).
+	b.Run("interleaved", func(b *testing.B) {
+		var ours, theirs time.Duration
+		for b.Loop() {
+			start := time.Now()
+			loadAll(b)
+			ours += time.Since(start)
+			start = time.Now()
+			nixAll(b)
+			theirs += time.Since(start)
+		}
+		b.ReportMetric(float64(ours.Milliseconds())/float64(b.N), "driftcheck-ms/op")
+		b.ReportMetric(float64(theirs.Milliseconds())/float64(b.N), "nix-ms/op")
+		b.ReportMetric(float64(theirs)/float64(ours), "speedup")
+	})
+}

@@ -1,0 +1,82 @@
+package modules
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/driftcheck/driftcheck/internal/gitrev"
+)
+
+// readParsed reads the entries of a revision and parses them on all cores
+// (GOMAXPROCS), in the entries' order. Reading stays on this goroutine
+// (the repository is not safe for concurrent use) and hands each file to
+// the parsers as soon as it is read, so reading and parsing overlap. A
+// file the cache holds is neither read nor parsed again.
+func readParsed(ctx context.Context, v *gitrev.Revision, entries []gitrev.Entry, cache *ParseCache) ([]parsedFile, error) {
+	out := make([]parsedFile, len(entries))
+	type job struct {
+		i       int
+		symlink bool
+	}
+	jobs := make(chan job, len(entries))
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(entries)) {
+		wg.Go(func() {
+			for j := range jobs {
+				out[j.i] = cache.parse(out[j.i].File, j.symlink)
+			}
+		})
+	}
+	var err error
+	for i, e := range entries {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		if p, ok := cache.lookup(e); ok {
+			out[i] = p
+			continue
+		}
+		var f gitrev.File
+		if f, err = v.Read(e); err != nil {
+			break
+		}
+		out[i].File = f
+		jobs <- job{i, e.Symlink()}
+	}
+	close(jobs)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// parseAll parses files already in memory on all cores, in their order.
+func parseAll(files []gitrev.File, cache *ParseCache) []parsedFile {
+	out := make([]parsedFile, len(files))
+	parallel(len(files), func(i int) { out[i] = cache.parse(files[i], false) })
+	return out
+}
+
+// parallel calls do(i) for every i in [0, n) on GOMAXPROCS goroutines.
+func parallel(n int, do func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			do(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				do(i)
+			}
+		})
+	}
+	wg.Wait()
+}
