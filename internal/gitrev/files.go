@@ -25,10 +25,6 @@ var (
 	ErrSymlink     = errors.New("symbolic link, not followed")
 )
 
-// Symlink reports an entry that is a symbolic link (Read reports it as a
-// problem, ErrSymlink).
-func (e Entry) Symlink() bool { return e.mode == filemode.Symlink }
-
 // Hash is a git object name (SHA-1).
 type Hash [20]byte
 
@@ -164,18 +160,6 @@ func (v *Revision) Files(ctx context.Context, globs Globs) ([]File, error) {
 	return files, nil
 }
 
-// Read reads one entry that List returned, as Files does: a per-file
-// problem is in File.Problem; the error is for a corrupt or missing
-// object. Reading is not safe for concurrent use: read from one
-// goroutine and hand the files to others.
-func (v *Revision) Read(e Entry) (File, error) {
-	f, err := v.repo.readEntry(e)
-	if err != nil {
-		return f, fmt.Errorf("read %s at %s: %w", e.Path, v.SHA, err)
-	}
-	return f, nil
-}
-
 func (r *Repo) readEntry(e Entry) (File, error) {
 	f := File{Path: e.Path, Hash: e.Hash}
 	obj, err := r.git.Storer.EncodedObject(plumbing.BlobObject, plumbing.Hash(e.Hash))
@@ -216,7 +200,8 @@ func contentProblem(mode filemode.FileMode, data []byte) error {
 }
 
 // Read reads one entry that List returned, with the same per-file
-// problems as Files.
+// problems as Files. Reading is not safe for concurrent use: read from
+// one goroutine and hand the files to others.
 func (v *Revision) Read(e Entry) (File, error) {
 	f, err := v.repo.readEntry(e)
 	if err != nil {

@@ -66,7 +66,7 @@ func (c *ParseCache) lookup(e gitrev.Entry) (parsedFile, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, ok := c.files[parseKey{hash: e.Hash, path: e.Path, symlink: e.Symlink()}]
+	p, ok := c.files[parseKey{hash: e.Hash, path: e.Path, symlink: e.IsSymlink()}]
 	if ok {
 		c.reused++
 	}

@@ -43,7 +43,7 @@ func readParsed(ctx context.Context, v *gitrev.Revision, entries []gitrev.Entry,
 			break
 		}
 		out[i].File = f
-		jobs <- job{i, e.Symlink()}
+		jobs <- job{i, e.IsSymlink()}
 	}
 	close(jobs)
 	wg.Wait()
