@@ -190,7 +190,25 @@ func (d *demo) live(ctx context.Context, bus string) error {
 		"or skipped below the threshold), or exit 2 when no Docker daemon answers (scripts/ensure-dockerd starts one).")
 	d.step(ctx, []int{0, 2}, "prune", "--dry-run", "--repo", d.repo.Dir, "--rev", incident.TagReconciled,
 		"--bus-address", bus, "--state-dir", state)
+	d.reconcile(ctx, "--bus-address", bus)
 	return nil
+}
+
+// reconcile ends the demo: the plan that adopts the host into git, the
+// branch --apply writes, a check of that branch against the same host, and
+// the other way out, the commands that put git back on the host.
+func (d *demo) reconcile(ctx context.Context, hostArgs ...string) {
+	d.section("5. Reconcile: make the commit that ends the drift (driftcheck reconcile)")
+	at := func(args ...string) []string {
+		return append(append([]string{"reconcile", "--repo", d.repo.Dir, "--rev", incident.TagIncident}, hostArgs...), args...)
+	}
+	d.step(ctx, []int{1}, at()...)
+	d.step(ctx, []int{1}, at("--format", "patch")...)
+	d.step(ctx, []int{1}, at("--apply")...)
+	branch := "driftcheck/reconcile-" + d.repo.Incident[:12]
+	d.step(ctx, []int{0}, append([]string{"check", "--repo", d.repo.Dir, "--rev", branch}, hostArgs...)...)
+	fmt.Fprintln(d.out, "\nOr the other way out: rebuild the host from git (driftcheck prints the commands, never runs them).")
+	d.step(ctx, []int{1}, at("--to", "host", "--host", "ci-host")...)
 }
 
 // recorded runs the check against the recorded snapshot of the same host.
@@ -210,6 +228,7 @@ func (d *demo) recorded(ctx context.Context, why string) error {
 	fmt.Fprintln(d.out, "(driftcheck prune reads the host over D-Bus only, so it is not run against a snapshot.)")
 	d.section("4. After the fix: the reconciling commit declares what the host runs")
 	d.step(ctx, []int{0}, "check", "--repo", d.repo.Dir, "--rev", incident.TagReconciled, "--live", snap)
+	d.reconcile(ctx, "--live", snap)
 	return nil
 }
 

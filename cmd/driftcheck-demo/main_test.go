@@ -72,6 +72,12 @@ func TestDemoRecordedSnapshot(t *testing.T) {
 		"No systemd sandbox: -no-sandbox was given",
 		"renamed  docker-prune.timer -> ci-docker-prune.timer",
 		"in-sync: 0 findings",
+		"5. Reconcile",
+		"1. rename docker-prune.service to ci-docker-prune.service at every definition site",
+		"+  systemd.timers.ci-docker-prune = {",
+		"applied: branch driftcheck/reconcile-4ca2dde2916d",
+		"in-sync: 0 findings at ",
+		"nixos-rebuild switch",
 		"Every step ended as expected.",
 	} {
 		if !strings.Contains(out, want) {
@@ -90,6 +96,12 @@ func TestDemoSandbox(t *testing.T) {
 		"systemd is PID",
 		"renamed  docker-prune.timer -> ci-docker-prune.timer",
 		"prune: blocked",
+		"5. Reconcile",
+		"1. rename docker-prune.service to ci-docker-prune.service at every definition site",
+		"+  systemd.timers.ci-docker-prune = {",
+		"applied: branch driftcheck/reconcile-4ca2dde2916d",
+		"in-sync: 0 findings at ",
+		"nixos-rebuild switch",
 		"Every step ended as expected.",
 	} {
 		if !strings.Contains(out, want) {

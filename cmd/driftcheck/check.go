@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"github.com/driftcheck/driftcheck/internal/drift"
@@ -50,57 +51,31 @@ too; without it they are warnings.`,
 	}
 	f := cmd.Flags()
 	o.addFlags(f)
+	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// addFlags registers the flags that say what a check compares; reconcile
+// takes the same.
+func (o *checkOptions) addFlags(f *pflag.FlagSet) {
+	o.repoOptions.addFlags(f)
 	f.StringArrayVar(&o.scope, "scope", nil, "live unit name glob whose undeclared units count as drift (repeatable; default: "+drift.ConfigFile+" at the revision, else the declared names only)")
 	f.StringVar(&o.liveSource, "live", "dbus", `where the host's units come from: "dbus", or a snapshot file written by driftcheck snapshot`)
 	f.StringVar(&o.busAddress, "bus-address", "", "D-Bus address of the system bus (default $DBUS_SYSTEM_BUS_ADDRESS, else the system bus)")
 	f.StringVar(&o.deploySource, "deploy-source", "", "directory the host is built from, compared with the revision")
 	f.IntVar(&o.history, "history", drift.DefaultHistory, "earlier commits that touched module files to search for stale units (0 = none)")
 	f.StringVar(&o.nixosVersionPath, "nixos-version", "", "the host's nixos-version, for its configurationRevision (default /run/current-system/sw/bin/nixos-version, read only when checking this host's system bus)")
-	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	f.BoolVar(&o.strict, "strict", false, "the pre-claim check: dirty, source-differs, revision and toplevel findings fail the check")
 	o.decl.addFlags(f, true)
-	return cmd
 }
 
 func runCheck(cmd *cobra.Command, s streams, o checkOptions) error {
-	if err := o.validate(); err != nil {
-		return cannotRun(fmt.Errorf("check: %w", err))
-	}
-	if err := drift.ValidateScope(o.scope); err != nil {
-		return cannotRun(fmt.Errorf("check: %w", err))
-	}
-	if err := o.decl.validate(); err != nil {
-		return cannotRun(fmt.Errorf("check: %w", err))
-	}
 	if o.format != "text" && o.format != "json" {
 		return cannotRun(fmt.Errorf("check: --format %q: want text or json", o.format))
 	}
-	if o.history < 0 {
-		return cannotRun(fmt.Errorf("check: --history %d: want 0 or more", o.history))
-	}
-	if o.liveSource == "" {
-		return cannotRun(errors.New(`check: --live: want "dbus" or a snapshot file`))
-	}
-	if o.liveSource != "dbus" && o.busAddress != "" {
-		return cannotRun(errors.New("check: --bus-address and --live FILE exclude each other"))
-	}
-	opts := drift.Options{
-		RepoDir:          o.Repo,
-		Rev:              o.Rev,
-		Modules:          o.Modules,
-		Scope:            o.scope,
-		History:          o.history,
-		BusAddress:       o.busAddress,
-		DeploySource:     o.deploySource,
-		NixosVersionPath: o.nixosVersionPath,
-		Strict:           o.strict,
-	}
-	o.decl.apply(&opts)
-	if o.history == 0 {
-		opts.History = -1 // the flag's 0 means none; the option's 0 means the default
-	}
-	if o.liveSource != "dbus" {
-		opts.LiveFile = o.liveSource
+	opts, err := o.driftOptions()
+	if err != nil {
+		return cannotRun(fmt.Errorf("check: %w", err))
 	}
 	report, err := drift.Check(cmd.Context(), opts)
 	if err != nil {
@@ -115,6 +90,49 @@ func runCheck(cmd *cobra.Command, s streams, o checkOptions) error {
 		return cannotRun(fmt.Errorf("check: %w", err))
 	}
 	return withCode(report.ExitCode(o.strict))
+}
+
+// driftOptions validates the check flags and turns them into the
+// options of a check.
+func (o checkOptions) driftOptions() (drift.Options, error) {
+	if err := o.validate(); err != nil {
+		return drift.Options{}, err
+	}
+	if err := drift.ValidateScope(o.scope); err != nil {
+		return drift.Options{}, err
+	}
+	if err := o.decl.validate(); err != nil {
+		return drift.Options{}, err
+	}
+	if o.history < 0 {
+		return drift.Options{}, fmt.Errorf("--history %d: want 0 or more", o.history)
+	}
+	if o.liveSource == "" {
+		return drift.Options{}, errors.New(`--live: want "dbus" or a snapshot file`)
+	}
+	if o.liveSource != "dbus" && o.busAddress != "" {
+		return drift.Options{}, errors.New("--bus-address and --live FILE exclude each other")
+	}
+	opts := drift.Options{
+		RepoDir:          o.Repo,
+		Rev:              o.Rev,
+		Modules:          o.Modules,
+		Scope:            o.scope,
+		History:          o.history,
+		BusAddress:       o.busAddress,
+		DeploySource:     o.deploySource,
+		NixosVersionPath: o.nixosVersionPath,
+		Strict:           o.strict,
+	}
+	o.decl.apply(&opts)
+	o.decl.apply(&opts)
+	if o.history == 0 {
+		opts.History = -1 // the flag's 0 means none; the option's 0 means the default
+	}
+	if o.liveSource != "dbus" {
+		opts.LiveFile = o.liveSource
+	}
+	return opts, nil
 }
 
 // useColor: colour only on a terminal, and never when NO_COLOR is set

@@ -36,9 +36,11 @@ type checkJSON struct {
 			Active    string `json:"active"`
 			FileState string `json:"file_state"`
 		} `json:"host"`
-		Detail   string `json:"detail"`
-		Fix      string `json:"fix"`
-		Severity string `json:"severity"`
+		Detail    string          `json:"detail"`
+		Fix       string          `json:"fix"`
+		Severity  string          `json:"severity"`
+		Property  string          `json:"property"`
+		HostValue json.RawMessage `json:"host_value"`
 	} `json:"findings"`
 	Notes    []string `json:"notes"`
 	Declared string   `json:"declared"`

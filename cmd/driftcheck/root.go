@@ -89,6 +89,7 @@ It also runs a Docker prune that only acts while git and host agree.`,
 		newPruneCmd(s),
 		newLintCmd(s),
 		newHostsCmd(s),
+		newReconcileCmd(s),
 	)
 	return root
 }

@@ -133,20 +133,34 @@ func (c *checker) gitFacts(ctx context.Context) (unitdiff.Input, error) {
 
 // check gathers the facts and compares them; a checker runs one check.
 func (c *checker) check(ctx context.Context) (*Report, error) {
-	in, err := c.gitFacts(ctx)
+	in, err := c.facts(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return c.report(in), nil
+}
+
+// facts gathers everything the comparison reads.
+func (c *checker) facts(ctx context.Context) (unitdiff.Input, error) {
+	in, err := c.gitFacts(ctx)
+	if err != nil {
+		return in, err
+	}
 	if in.Hygiene, err = c.hygiene(ctx); err != nil {
-		return nil, err
+		return in, err
 	}
 	// The host is read last, so that the snapshot is as fresh as possible
 	// when the comparison is made.
 	snap, err := c.live(ctx, in)
 	if err != nil {
-		return nil, err
+		return in, err
 	}
 	in.Live = *snap
+	return in, nil
+}
+
+// report compares the facts.
+func (c *checker) report(in unitdiff.Input) *Report {
 	findings := unitdiff.Compare(in)
 	findings = append(findings, c.extra...)
 	unitdiff.Sort(findings)
@@ -162,7 +176,7 @@ func (c *checker) check(ctx context.Context) (*Report, error) {
 		Declared: c.opts.Declared,
 		Toplevel: c.toplevel,
 		Fidelity: c.fidelity,
-	}, nil
+	}
 }
 
 // checker holds one check's state while it gathers facts.

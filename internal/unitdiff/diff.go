@@ -1,6 +1,7 @@
 package unitdiff
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
@@ -400,12 +401,24 @@ func (c *comparison) mismatches(d declared.Unit, lu live.Unit) []Finding {
 		out = append(out, f)
 	}
 	if p := d.Properties; p.Description != "" && lu.Description != "" && p.Description != lu.Description {
-		out = append(out, mismatch("Description", fmt.Sprintf("description is %q on the host, %q at %s: the host runs another definition", lu.Description, p.Description, c.rev), rebuild))
+		out = append(out, withHostValue(mismatch("Description", fmt.Sprintf("description is %q on the host, %q at %s: the host runs another definition", lu.Description, p.Description, c.rev), rebuild), "Description", lu.Description))
 	}
 	if unitType(d.Name) == "timer" {
 		out = append(out, c.timerMismatches(d, lu, mismatch, rebuild)...)
 	}
 	return out
+}
+
+// withHostValue records which declared property differs and the host's
+// value of it, so that reconcile can write the host's value at the site.
+func withHostValue(f Finding, prop string, value any) Finding {
+	if f.Kind != KindMismatch {
+		return f
+	}
+	if raw, err := json.Marshal(value); err == nil { // strings, bools and string lists always encode
+		f.Property, f.HostValue = prop, raw
+	}
+	return f
 }
 
 // enablement checks a unit declared with wantedBy: something must want it,
@@ -441,18 +454,18 @@ func (c *comparison) timerMismatches(d declared.Unit, lu live.Unit, mismatch fun
 		} else if equal, why := sameCalendar(p.OnCalendar, lu.Timer.Calendar, c.normalize); why != "" {
 			out = append(out, c.inconclusive(d, lu, why))
 		} else if !equal {
-			out = append(out, mismatch("OnCalendar", fmt.Sprintf("OnCalendar is %s on the host, %s at %s",
-				quoteList(lu.Timer.Calendar), quoteList(p.OnCalendar), c.rev), rebuild))
+			out = append(out, withHostValue(mismatch("OnCalendar", fmt.Sprintf("OnCalendar is %s on the host, %s at %s",
+				quoteList(lu.Timer.Calendar), quoteList(p.OnCalendar), c.rev), rebuild), "OnCalendar", lu.Timer.Calendar))
 		}
 	}
 	if lu.Timer == nil {
 		return out
 	}
 	if p.Persistent != nil && *p.Persistent != lu.Timer.Persistent {
-		out = append(out, mismatch("Persistent", fmt.Sprintf("Persistent is %t on the host, %t at %s", lu.Timer.Persistent, *p.Persistent, c.rev), rebuild))
+		out = append(out, withHostValue(mismatch("Persistent", fmt.Sprintf("Persistent is %t on the host, %t at %s", lu.Timer.Persistent, *p.Persistent, c.rev), rebuild), "Persistent", lu.Timer.Persistent))
 	}
 	if p.Unit != "" && lu.Timer.Unit != "" && p.Unit != lu.Timer.Unit {
-		out = append(out, mismatch("Unit", fmt.Sprintf("it activates %s on the host, %s at %s", lu.Timer.Unit, p.Unit, c.rev), rebuild))
+		out = append(out, withHostValue(mismatch("Unit", fmt.Sprintf("it activates %s on the host, %s at %s", lu.Timer.Unit, p.Unit, c.rev), rebuild), "Unit", lu.Timer.Unit))
 	}
 	return out
 }

@@ -4,7 +4,10 @@
 // hygiene checks) and unitdiff only reasons about them.
 package unitdiff
 
-import "strings"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Kind names what a finding is about. The set is closed; docs/findings.md
 // describes each kind with an example and its fix.
@@ -75,6 +78,11 @@ type Finding struct {
 	Detail     string    `json:"detail"`
 	Fix        string    `json:"fix"`
 	Severity   Severity  `json:"severity"`
+	// Property and HostValue are set on a mismatch of one declared
+	// property (Description, OnCalendar, Persistent, Unit): its JSON name
+	// and the host's value (a string, a bool, or a list of strings).
+	Property  string          `json:"property,omitempty"`
+	HostValue json.RawMessage `json:"host_value,omitempty"`
 }
 
 // Verdicts of a check.
