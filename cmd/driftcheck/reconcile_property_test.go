@@ -55,7 +55,7 @@ lib.mkMerge [
   (lib.mkIf true { systemd.services.${name}.serviceConfig.Type = "oneshot"; })
 ]
 `,
-	"nix/modules/epsilon.nix": "{ systemd.services.epsilon.serviceConfig.Type = \"oneshot\"; }\n",
+	"nix/modules/epsilon.nix":          "{ systemd.services.epsilon.serviceConfig.Type = \"oneshot\"; }\n",
 	"nix/modules/epsilon-override.nix": "{ lib, ... }: { systemd.services.epsilon.serviceConfig.Nice = lib.mkDefault 5; }\n",
 }
 
