@@ -1,64 +1,105 @@
 package nix_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 
+	"github.com/driftcheck/driftcheck/internal/checkmetrics"
+	"github.com/driftcheck/driftcheck/internal/drift"
 	"github.com/driftcheck/driftcheck/internal/prune"
 )
 
-var (
-	yamlBlock  = regexp.MustCompile("(?s)```yaml\n(.*?)```")
-	metricName = regexp.MustCompile(`\bdriftcheck_[a-z_]+\b`)
-)
+// metricName finds metric names; a recording rule's name
+// (instance:driftcheck_…:max) is not one.
+var metricName = regexp.MustCompile(`(?:^|[^:a-z_])(driftcheck_[a-z_]+)\b`)
 
-// TestOperationsDoc checks docs/operations.md against the code: its alert
-// rules are valid Prometheus rule YAML, and every metric it names is one
-// the prune writes.
+// renamedMetrics are old names docs/operations.md lists as renamed: they
+// must not be written any more.
+var renamedMetrics = map[string]bool{
+	"driftcheck_prune_bytes_reclaimed":   true,
+	"driftcheck_prune_objects_deleted":   true,
+	"driftcheck_prune_disk_used_percent": true,
+}
+
+// writtenMetrics are the names the check and the prune write.
+func writtenMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	names := map[string]bool{}
+	evaluated := &drift.Report{Toplevel: &drift.Toplevel{Revision: "/nix/store/a", Host: "/nix/store/a", Match: true}}
+	for _, reg := range []prometheus.Gatherer{
+		prune.MetricsRegistry(&prune.Report{}, 0),
+		checkmetrics.Registry(checkmetrics.Run{Report: evaluated}, 0),
+	} {
+		families, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			names[f.GetName()] = true
+		}
+	}
+	return names
+}
+
+// TestOperationsDoc checks docs/operations.md and the shipped rules file
+// against the code: the rules are valid Prometheus rule YAML, and every
+// metric they name is one driftcheck writes (old names only in the table
+// of renamed metrics).
 func TestOperationsDoc(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "operations.md"))
+	root := repoRoot(t)
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "operations.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := yamlBlock.FindAllSubmatch(doc, -1)
-	if len(blocks) == 0 {
-		t.Fatal("no yaml block (the alert rules) in docs/operations.md")
+	rulesYAML, err := os.ReadFile(filepath.Join(root, "nix", "prometheus", "driftcheck.rules.yml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, b := range blocks {
-		var rules struct {
-			Groups []struct {
-				Name  string `yaml:"name"`
-				Rules []struct {
-					Alert       string            `yaml:"alert"`
-					Expr        string            `yaml:"expr"`
-					For         string            `yaml:"for"`
-					Labels      map[string]string `yaml:"labels"`
-					Annotations map[string]string `yaml:"annotations"`
-				} `yaml:"rules"`
-			} `yaml:"groups"`
-		}
-		dec := yaml.NewDecoder(strings.NewReader(string(b[1])))
-		dec.KnownFields(true)
-		if err := dec.Decode(&rules); err != nil {
-			t.Fatalf("alert rules are not valid rule YAML: %v", err)
-		}
-		for _, g := range rules.Groups {
-			for _, r := range g.Rules {
-				if g.Name == "" || r.Alert == "" || r.Expr == "" || r.Annotations["summary"] == "" {
-					t.Errorf("rule %+v lacks group name, alert, expr or summary", r)
-				}
+	var rules struct {
+		Groups []struct {
+			Name  string `yaml:"name"`
+			Rules []struct {
+				Alert       string            `yaml:"alert"`
+				Record      string            `yaml:"record"`
+				Expr        string            `yaml:"expr"`
+				For         string            `yaml:"for"`
+				Labels      map[string]string `yaml:"labels"`
+				Annotations map[string]string `yaml:"annotations"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(rulesYAML))
+	dec.KnownFields(true)
+	if err := dec.Decode(&rules); err != nil {
+		t.Fatalf("the rules file is not valid rule YAML: %v", err)
+	}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if g.Name == "" || r.Expr == "" || (r.Alert == "") == (r.Record == "") || (r.Alert != "" && r.Annotations["summary"] == "") {
+				t.Errorf("rule %+v lacks group name, expr, alert or record, or an alert's summary", r)
 			}
 		}
 	}
-	written := prune.FormatMetrics(&prune.Report{})
-	for _, name := range metricName.FindAllString(string(doc), -1) {
-		if !strings.Contains(written, "# TYPE "+name+" ") {
-			t.Errorf("docs/operations.md names %s, which the prune does not write", name)
+	written := writtenMetrics(t)
+	for _, src := range []struct {
+		name string
+		text []byte
+	}{{"docs/operations.md", doc}, {"nix/prometheus/driftcheck.rules.yml", rulesYAML}} {
+		for _, m := range metricName.FindAllSubmatch(src.text, -1) {
+			name := string(m[1])
+			switch {
+			case renamedMetrics[name] && written[name]:
+				t.Errorf("%s is listed as renamed but still written", name)
+			case renamedMetrics[name] && src.name == "docs/operations.md":
+			case !written[name]:
+				t.Errorf("%s names %s, which driftcheck does not write", src.name, name)
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -25,6 +26,7 @@ type checkOptions struct {
 	format           string
 	strict           bool
 	decl             declaredOptions
+	metricsFile      string
 }
 
 func newCheckCmd(s streams) *cobra.Command {
@@ -52,6 +54,7 @@ too; without it they are warnings.`,
 	f := cmd.Flags()
 	o.addFlags(f)
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	f.StringVar(&o.metricsFile, "metrics-file", "", "also write the verdict as Prometheus metrics to this node_exporter textfile (atomically; written even when the check cannot run)")
 	return cmd
 }
 
@@ -77,7 +80,11 @@ func runCheck(cmd *cobra.Command, s streams, o checkOptions) error {
 	if err != nil {
 		return cannotRun(fmt.Errorf("check: %w", err))
 	}
+	started := time.Now()
 	report, err := drift.Check(cmd.Context(), opts)
+	if merr := writeCheckMetrics(o.metricsFile, report, started); err == nil && merr != nil {
+		return cannotRun(fmt.Errorf("check: %w", merr))
+	}
 	if err != nil {
 		return declaredFailure("check", err)
 	}

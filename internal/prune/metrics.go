@@ -1,51 +1,86 @@
 package prune
 
 import (
-	"fmt"
-	"sort"
-	"strings"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/driftcheck/driftcheck/internal/textfile"
 )
 
+// Metric names the prune writes (docs/operations.md lists them and the
+// names they replaced).
+const (
+	MetricOutcome     = "driftcheck_prune_outcome"
+	MetricGateOpen    = "driftcheck_prune_gate_open"
+	MetricReclaimed   = "driftcheck_prune_reclaimed_bytes"
+	MetricDeleted     = "driftcheck_prune_deleted_objects"
+	MetricDiskUsed    = "driftcheck_prune_disk_used_ratio"
+	MetricDryRun      = "driftcheck_prune_dry_run"
+	MetricLastRun     = "driftcheck_prune_last_run_timestamp_seconds"
+	MetricLastSuccess = "driftcheck_prune_last_success_timestamp_seconds"
+	MetricDuration    = "driftcheck_prune_duration_seconds"
+)
+
+// Every gate the prune evaluates; a gate a run never reached is written as
+// closed (0), so each series exists after every run.
+var allGates = []string{GateDrift, GateLock, GatePressure, GateBusy, GateConverging}
+
 // WriteMetrics writes the report as a Prometheus text file for
-// node_exporter's textfile collector, atomically (temporary file, rename),
-// so the collector never reads half a file.
+// node_exporter's textfile collector, atomically (textfile.Write). The last
+// success time is carried over from the previous file when this run did not
+// succeed. The file's directory must exist.
 func WriteMetrics(path string, r *Report) error {
-	return writeFileAtomic(path, []byte(FormatMetrics(r)))
+	// An unreadable old file must not stop the new one from being
+	// written: the last success is then unknown (0).
+	prev, _, _ := textfile.Gauge(path, MetricLastSuccess)
+	return textfile.Write(path, MetricsRegistry(r, prev))
 }
 
-// FormatMetrics renders the report in the Prometheus text format.
-func FormatMetrics(r *Report) string {
-	var b strings.Builder
-	metric := func(name, help, typ string) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+// MetricsRegistry holds the report's metrics as gauges. prevSuccess is the
+// last successful run's start (Unix seconds) before this one, 0 if none.
+func MetricsRegistry(r *Report, prevSuccess float64) *prometheus.Registry {
+	reg := prometheus.NewPedanticRegistry()
+	gauge := func(name, help string) prometheus.Gauge {
+		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+		reg.MustRegister(g)
+		return g
 	}
-	outcomes := []string{OutcomePruned, OutcomeNothingToDo, OutcomeSkipped, OutcomeBlocked, OutcomeUnderPressure, OutcomeError}
-	metric("driftcheck_prune_outcome", "Outcome of the last prune run (1 for the outcome it had).", "gauge")
-	for _, o := range outcomes {
-		fmt.Fprintf(&b, "driftcheck_prune_outcome{outcome=%q} %d\n", o, boolInt(r.Outcome == o))
+	vec := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+		reg.MustRegister(g)
+		return g
 	}
-	metric("driftcheck_prune_gate_open", "Whether each gate was open in the last run's first evaluation.", "gauge")
-	gates := append([]Gate(nil), r.Gates...)
-	sort.SliceStable(gates, func(i, j int) bool { return gates[i].Name < gates[j].Name })
-	for _, g := range gates {
-		fmt.Fprintf(&b, "driftcheck_prune_gate_open{gate=%q} %d\n", g.Name, boolInt(g.Open))
+
+	outcome := vec(MetricOutcome, "Outcome of the last prune run: 1 for the outcome it had, 0 for the others.", "outcome")
+	for _, o := range []string{OutcomePruned, OutcomeNothingToDo, OutcomeSkipped, OutcomeBlocked, OutcomeUnderPressure, OutcomeError} {
+		outcome.WithLabelValues(o).Set(boolFloat(r.Outcome == o))
 	}
-	metric("driftcheck_prune_bytes_reclaimed", "Bytes the deleted objects held, by the daemon's estimate.", "gauge")
-	fmt.Fprintf(&b, "driftcheck_prune_bytes_reclaimed %d\n", r.BytesReclaimed)
-	metric("driftcheck_prune_objects_deleted", "Objects deleted in the last run, by kind.", "gauge")
+	gates := vec(MetricGateOpen, "Whether each gate was open at the last run's first evaluation (0 when not reached).", "gate")
+	for _, name := range allGates {
+		gates.WithLabelValues(name).Set(0)
+	}
+	for _, g := range r.Gates {
+		gates.WithLabelValues(g.Name).Set(boolFloat(g.Open))
+	}
+	gauge(MetricReclaimed, "Bytes the objects deleted in the last run held, by the daemon's estimate.").Set(float64(r.BytesReclaimed))
+	deleted := vec(MetricDeleted, "Objects deleted in the last run, by kind.", "kind")
 	for _, k := range []Kind{KindContainer, KindImage, KindBuildCache} {
-		fmt.Fprintf(&b, "driftcheck_prune_objects_deleted{kind=%q} %d\n", k, countDeleted(r.Actions, k))
+		deleted.WithLabelValues(string(k)).Set(float64(countDeleted(r.Actions, k)))
 	}
-	metric("driftcheck_prune_disk_used_percent", "Usage of the Docker root's filesystem before and after the run.", "gauge")
-	fmt.Fprintf(&b, "driftcheck_prune_disk_used_percent{resource=\"bytes\",phase=\"before\"} %g\n", r.Disk.BeforePct)
-	fmt.Fprintf(&b, "driftcheck_prune_disk_used_percent{resource=\"bytes\",phase=\"after\"} %g\n", r.Disk.AfterPct)
-	fmt.Fprintf(&b, "driftcheck_prune_disk_used_percent{resource=\"inodes\",phase=\"before\"} %g\n", r.Disk.InodesBeforePct)
-	fmt.Fprintf(&b, "driftcheck_prune_disk_used_percent{resource=\"inodes\",phase=\"after\"} %g\n", r.Disk.InodesAfterPct)
-	metric("driftcheck_prune_dry_run", "Whether the last run was a dry run.", "gauge")
-	fmt.Fprintf(&b, "driftcheck_prune_dry_run %d\n", boolInt(r.DryRun))
-	metric("driftcheck_prune_last_run_timestamp_seconds", "When the last prune run started.", "gauge")
-	fmt.Fprintf(&b, "driftcheck_prune_last_run_timestamp_seconds %d\n", r.StartedAt.Unix())
-	return b.String()
+	disk := vec(MetricDiskUsed, "Used fraction (0-1) of the Docker root's file system before and after the last run.", "resource", "phase")
+	disk.WithLabelValues("bytes", "before").Set(r.Disk.BeforePct / 100)
+	disk.WithLabelValues("bytes", "after").Set(r.Disk.AfterPct / 100)
+	disk.WithLabelValues("inodes", "before").Set(r.Disk.InodesBeforePct / 100)
+	disk.WithLabelValues("inodes", "after").Set(r.Disk.InodesAfterPct / 100)
+	gauge(MetricDryRun, "Whether the last run was a dry run.").Set(boolFloat(r.DryRun))
+	started := float64(r.StartedAt.UnixNano()) / 1e9
+	gauge(MetricLastRun, "When the last prune run started (Unix seconds).").Set(started)
+	success := prevSuccess
+	if r.ExitCode() == ExitOK {
+		success = started
+	}
+	gauge(MetricLastSuccess, "When the last run that exited 0 (pruned, nothing to do, skipped) started (Unix seconds); 0 if none is known.").Set(success)
+	gauge(MetricDuration, "How long the last prune run took.").Set(r.DurationSeconds)
+	return reg
 }
 
 func countDeleted(actions []Action, k Kind) int {
@@ -58,7 +93,7 @@ func countDeleted(actions []Action, k Kind) int {
 	return n
 }
 
-func boolInt(b bool) int {
+func boolFloat(b bool) float64 {
 	if b {
 		return 1
 	}

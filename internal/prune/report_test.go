@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/driftcheck/driftcheck/internal/textfile"
+	"github.com/driftcheck/driftcheck/internal/textfile/textfiletest"
 )
 
 func sampleReport() *Report {
@@ -88,13 +92,45 @@ func TestMetricsFile(t *testing.T) {
 		`driftcheck_prune_outcome{outcome="pruned"} 1`,
 		`driftcheck_prune_outcome{outcome="blocked"} 0`,
 		`driftcheck_prune_gate_open{gate="drift"} 1`,
-		`driftcheck_prune_bytes_reclaimed 123`,
-		`driftcheck_prune_objects_deleted{kind="image"} 1`,
-		`driftcheck_prune_disk_used_percent{resource="bytes",phase="before"} 83.1`,
-		`driftcheck_prune_last_run_timestamp_seconds 1795`,
+		`driftcheck_prune_gate_open{gate="lock"} 0`, // not in the report: written as closed
+		`driftcheck_prune_reclaimed_bytes 123`,
+		`driftcheck_prune_deleted_objects{kind="image"} 1`,
+		`driftcheck_prune_disk_used_ratio{phase="before",resource="bytes"} 0.831`,
+		`driftcheck_prune_last_run_timestamp_seconds 1.7954352e+09`,
+		`driftcheck_prune_last_success_timestamp_seconds 1.7954352e+09`,
 	} {
-		if !strings.Contains(string(data), line) {
+		if !strings.Contains(string(data), line+"\n") {
 			t.Errorf("metrics lack %q:\n%s", line, data)
 		}
+	}
+	for _, old := range []string{"driftcheck_prune_bytes_reclaimed", "driftcheck_prune_objects_deleted", "driftcheck_prune_disk_used_percent"} {
+		if strings.Contains(string(data), old) {
+			t.Errorf("metrics still use the old name %s", old)
+		}
+	}
+	textfiletest.PromtoolCheck(t, path)
+}
+
+// A failed run keeps the previous success time: "prune failing" and
+// "prune stopped running" alerts need it across failures.
+func TestMetricsKeepLastSuccess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "driftcheck_prune.prom")
+	ok := sampleReport()
+	if err := WriteMetrics(path, ok); err != nil {
+		t.Fatal(err)
+	}
+	failed := sampleReport()
+	failed.Outcome, failed.Error = OutcomeError, "docker daemon unreachable"
+	failed.StartedAt = ok.StartedAt.Add(24 * time.Hour)
+	if err := WriteMetrics(path, failed); err != nil {
+		t.Fatal(err)
+	}
+	success, found, err := textfile.Gauge(path, MetricLastSuccess)
+	if err != nil || !found || success != float64(ok.StartedAt.Unix()) {
+		t.Fatalf("last success %v (found %v, err %v), want the first run's %d", success, found, err, ok.StartedAt.Unix())
+	}
+	run, _, _ := textfile.Gauge(path, MetricLastRun)
+	if run != float64(failed.StartedAt.Unix()) {
+		t.Fatalf("last run %v, want the failed run's %d", run, failed.StartedAt.Unix())
 	}
 }
