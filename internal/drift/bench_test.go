@@ -211,7 +211,7 @@ func benchCheck(b *testing.B, sb *sdsandbox.Sandbox, bc benchCase, nixInBaseline
 	// this case's baseline; both ratios are reported.
 	b.Run("interleaved", func(b *testing.B) {
 		nix := testreq.Command(b, "nix-instantiate", "nix-bin")
-		var dc, sys, np time.Duration
+		var dc, sys, np, lu time.Duration
 		n := 0
 		for b.Loop() {
 			t0 := time.Now()
@@ -220,9 +220,14 @@ func benchCheck(b *testing.B, sb *sdsandbox.Sandbox, bc benchCase, nixInBaseline
 			systemctl(b)
 			t2 := time.Now()
 			nixParse(b, nix)
+			t3 := time.Now()
+			if _, err := sb.Systemctl(ctx, "list-units", "--all", "-o", "json"); err != nil {
+				b.Fatal(err)
+			}
 			dc += t1.Sub(t0)
 			sys += t2.Sub(t1)
-			np += time.Since(t2)
+			np += t3.Sub(t2)
+			lu += time.Since(t3)
 			n++
 		}
 		base := sys
@@ -236,6 +241,10 @@ func benchCheck(b *testing.B, sb *sdsandbox.Sandbox, bc benchCase, nixInBaseline
 		b.ReportMetric(float64(dc)/float64(base), "check/baseline")
 		b.ReportMetric(float64(dc)/float64(sys), "check/systemctl")
 		b.ReportMetric(float64(dc)/float64(sys+np), "check/systemctl+nix")
+		// Issue 13.5's target: the check against `systemctl list-units
+		// --all -o json` alone (no install states, loaded units only).
+		b.ReportMetric(float64(lu.Nanoseconds())/float64(n), "list-units-ns/op")
+		b.ReportMetric(float64(dc)/float64(lu), "check/list-units")
 	})
 
 	// The baseline's parts (for the spec case, nix-instantiate is not in
