@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/godbus/dbus/v5"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/driftcheck/driftcheck/internal/gitrev/gittest"
+	"github.com/driftcheck/driftcheck/internal/live/fakesystemd"
 )
 
 // TestCheckSnapshotFileIsTrustedOnlyWhenWellFormed runs the probe:
@@ -68,6 +70,49 @@ func TestCheckSnapshotFileIsTrustedOnlyWhenWellFormed(t *testing.T) {
 					t.Errorf("stdout %q stderr %q, want nothing and one line with %q", stdout, stderr, tc.stderr)
 				}
 				return
+			}
+			if diff := cmp.Diff(tc.findings, decodeCheck(t, stdout).kinds()); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestCheckBusWithoutLoadState: the same probe over D-Bus, against a tiny
+// org.freedesktop.systemd1 on a private bus that omits LoadState, sends it
+// as another type or sends an unknown value. The check must say it could
+// not read the unit (exit 3), never "in sync".
+func TestCheckBusWithoutLoadState(t *testing.T) {
+	t.Parallel()
+	repo := gittest.New(t)
+	rev := repo.Commit("probe", map[string]string{
+		"nix/modules/probe.nix": "{ ... }:\n{\n  systemd.services.probe-s = {\n    script = \"true\";\n  };\n}\n",
+	})
+	host := func(load any) string {
+		props := fakesystemd.Service(load)
+		props["ActiveState"] = dbus.MakeVariant("inactive")
+		props["SubState"] = dbus.MakeVariant("dead")
+		return fakesystemd.Start(t, fakesystemd.Host{
+			Units:      map[string]map[string]dbus.Variant{"probe-s.service": props},
+			FileStates: map[string]string{"probe-s.service": "static"},
+		})
+	}
+	tests := []struct {
+		name     string
+		load     any
+		code     int
+		findings []string
+	}{
+		{"loaded", "loaded", exitOK, []string{}},
+		{"no LoadState", nil, exitIncomplete, []string{"unresolved probe-s.service"}},
+		{"LoadState as uint32", uint32(1), exitIncomplete, []string{"unresolved probe-s.service"}},
+		{"unknown LoadState", "present", exitIncomplete, []string{"unresolved probe-s.service"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCheckCLI(t, "--repo", repo.Dir, "--rev", rev, "--format", "json", "--bus-address", host(tc.load))
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr %q\n%s", code, tc.code, stderr, stdout)
 			}
 			if diff := cmp.Diff(tc.findings, decodeCheck(t, stdout).kinds()); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
