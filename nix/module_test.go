@@ -22,9 +22,11 @@ type moduleEval struct {
 	FailedAssertions []string            `json:"failedAssertions"`
 	PreSwitchChecks  map[string]string   `json:"preSwitchChecks"`
 	Tmpfiles         []string            `json:"tmpfiles"`
+	RuleFiles        []string            `json:"prometheusRuleFiles"`
 }
 
 type unitEval struct {
+	Description   string         `json:"description"`
 	After         []string       `json:"after"`
 	Requires      []string       `json:"requires"`
 	WantedBy      []string       `json:"wantedBy"`
@@ -202,23 +204,29 @@ func TestModuleUnitsVerify(t *testing.T) {
 	analyze := testreq.Command(t, "systemd-analyze", "systemd")
 	m := evalModule(t, `{ services.driftcheck.prune = { enable = true; metricsFile = "/var/lib/node-exporter/driftcheck.prom";
 	  lockFile = "/run/lock/deploy.lock"; onFailure = [ "alert@%n.service" ]; }; services.driftcheck.scope = [ "ci-*" ]; }`)
+	verifyUnits(t, analyze, "ci-docker-prune", m.Services["ci-docker-prune"], m.Timers["ci-docker-prune"])
+}
+
+// verifyUnits writes the service and timer name as NixOS would and has
+// systemd-analyze verify them.
+func verifyUnits(t *testing.T, analyze, name string, svc, tmr unitEval) {
+	t.Helper()
 	dir := t.TempDir()
-	svc, tmr := m.Services["ci-docker-prune"], m.Timers["ci-docker-prune"]
 	exec, _ := svc.ServiceConfig["ExecStart"].(string)
 	_, args, ok := strings.Cut(exec, " ")
 	if !ok {
 		t.Fatalf("ExecStart %q has no arguments", exec)
 	}
 	svc.ServiceConfig["ExecStart"] = "/bin/true " + args
-	unitSection := map[string]any{"Description": "driftcheck prune", "After": svc.After, "Requires": svc.Requires, "OnFailure": svc.OnFailure}
+	unitSection := map[string]any{"Description": name, "After": svc.After, "Requires": svc.Requires, "OnFailure": svc.OnFailure}
 	files := map[string]string{
-		"ci-docker-prune.service": renderSection("Unit", unitSection) + renderSection("Service", svc.ServiceConfig),
-		"ci-docker-prune.timer": renderSection("Unit", map[string]any{"Description": "driftcheck prune timer"}) +
+		name + ".service": renderSection("Unit", unitSection) + renderSection("Service", svc.ServiceConfig),
+		name + ".timer": renderSection("Unit", map[string]any{"Description": name + " timer"}) +
 			renderSection("Timer", tmr.TimerConfig) + renderSection("Install", map[string]any{"WantedBy": tmr.WantedBy}),
 	}
 	var paths []string
-	for name, content := range files {
-		p := filepath.Join(dir, name)
+	for file, content := range files {
+		p := filepath.Join(dir, file)
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -237,7 +245,73 @@ func TestModuleUnitsVerify(t *testing.T) {
 	}
 	if err != nil || len(problems) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s\nunits:\n%s\n%s", err, strings.Join(problems, "\n"),
-			files["ci-docker-prune.service"], files["ci-docker-prune.timer"])
+			files[name+".service"], files[name+".timer"])
+	}
+}
+
+// The daily check that writes metrics: its own service and timer, next to
+// the prune's and independent of it, hardened like it, verified by
+// systemd-analyze; drift and incomplete do not fail the unit.
+func TestModuleCheckTimer(t *testing.T) {
+	m := evalModule(t, `{ services.driftcheck.check.enable = true; }`)
+	svc, tmr := m.Services["driftcheck-check"], m.Timers["driftcheck-check"]
+	if len(m.Services) != 1 || len(m.Timers) != 1 || svc.ServiceConfig == nil {
+		t.Fatalf("services %v timers %v, want driftcheck-check only", m.Services, m.Timers)
+	}
+	exec, _ := svc.ServiceConfig["ExecStart"].(string)
+	for _, want := range []string{`/bin/driftcheck "check"`, `"--repo" "/etc/nixos"`, `"--rev" "origin/main"`,
+		`"--metrics-file" "/var/lib/prometheus-node-exporter-text-files/driftcheck-check.prom"`} {
+		if !strings.Contains(exec, want) {
+			t.Errorf("ExecStart %q lacks %q", exec, want)
+		}
+	}
+	if strings.Contains(exec, "--strict") {
+		t.Errorf("ExecStart %q is strict by default", exec)
+	}
+	if svc.ServiceConfig["SuccessExitStatus"] != "1 3" || svc.ServiceConfig["ProtectSystem"] != "strict" ||
+		!slices.Equal(anyStrings(svc.ServiceConfig["ReadWritePaths"]), []string{"-/var/lib/prometheus-node-exporter-text-files"}) {
+		t.Errorf("serviceConfig = %v", svc.ServiceConfig)
+	}
+	if tmr.TimerConfig["OnCalendar"] != "daily" || tmr.TimerConfig["Persistent"] != true || !slices.Contains(tmr.WantedBy, "timers.target") {
+		t.Errorf("timer = %+v", tmr)
+	}
+	if analyze, err := osexec.LookPath("systemd-analyze"); err == nil {
+		verifyUnits(t, analyze, "driftcheck-check", svc, tmr)
+	} else {
+		testreq.Missing(t, "systemd-analyze not found (Debian package systemd)")
+	}
+
+	both := evalModule(t, `{ services.driftcheck = { check = { enable = true; calendar = "hourly"; strict = true; metricsFile = "/srv/tf/dc.prom"; };
+	  prune.enable = true; }; }`)
+	if len(both.Services) != 2 || len(both.Timers) != 2 {
+		t.Fatalf("services %v timers %v: want the check's and the prune's", both.Services, both.Timers)
+	}
+	if both.Timers["driftcheck-check"].TimerConfig["OnCalendar"] != "hourly" || both.Timers["ci-docker-prune"].TimerConfig["OnCalendar"] != "daily" {
+		t.Errorf("calendars: check %v prune %v", both.Timers["driftcheck-check"].TimerConfig, both.Timers["ci-docker-prune"].TimerConfig)
+	}
+	exec, _ = both.Services["driftcheck-check"].ServiceConfig["ExecStart"].(string)
+	if !strings.Contains(exec, `"--strict"`) || !strings.Contains(exec, `"--metrics-file" "/srv/tf/dc.prom"`) {
+		t.Errorf("ExecStart %q", exec)
+	}
+
+	same := evalModule(t, `{ services.driftcheck = { check = { enable = true; unitName = "x"; }; prune = { enable = true; unitName = "x"; }; }; }`)
+	if len(same.FailedAssertions) != 1 || !strings.Contains(same.FailedAssertions[0], "must differ") {
+		t.Errorf("same unit name for check and prune: assertions %q", same.FailedAssertions)
+	}
+}
+
+// On the monitoring host the module adds the shipped rules file.
+func TestModulePrometheusRules(t *testing.T) {
+	if m := evalModule(t, `{ }`); len(m.RuleFiles) != 0 {
+		t.Fatalf("rule files %v without prometheusRules", m.RuleFiles)
+	}
+	m := evalModule(t, `{ services.driftcheck.prometheusRules = true; }`)
+	want := filepath.Join(repoRoot(t), "nix", "prometheus", "driftcheck.rules.yml")
+	if !slices.Equal(m.RuleFiles, []string{want}) {
+		t.Fatalf("rule files %v, want %s", m.RuleFiles, want)
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Fatal(err)
 	}
 }
 

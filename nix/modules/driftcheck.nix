@@ -1,5 +1,7 @@
 # NixOS module for driftcheck: the drift-gated Docker prune (a oneshot
-# service and its timer) and an optional pre-switch check.
+# service and its timer), the daily drift check writing Prometheus metrics
+# (its own service and timer), the shipped alert rules for the monitoring
+# host, and an optional pre-switch check.
 # Options are documented in docs/operations.md.
 { config, lib, pkgs, ... }:
 
@@ -33,7 +35,51 @@ let
     ++ optionals (cfg.prune.metricsFile != null) [ "--metrics-file" cfg.prune.metricsFile ]
     ++ cfg.prune.extraArgs;
 
+  checkArgs =
+    [ "check" ] ++ declaredArgs
+    ++ scopeArgs
+    ++ optional cfg.check.strict "--strict"
+    ++ [ "--metrics-file" cfg.check.metricsFile ]
+    ++ cfg.check.extraArgs;
+
   defaultStateDir = cfg.prune.stateDir == "/var/lib/driftcheck";
+
+  # Hardening both services share. Root is kept only because the Docker and
+  # D-Bus sockets are root's and Docker access is root-equivalent anyway;
+  # every capability is dropped, so root cannot read past file modes.
+  hardening = {
+    CapabilityBoundingSet = "";
+    AmbientCapabilities = "";
+    NoNewPrivileges = true;
+    # The whole tree is read-only; sockets stay connectable on a
+    # read-only mount (connect(2) ignores MS_RDONLY for sockets), so
+    # /run/docker.sock and /run/dbus/system_bus_socket keep working.
+    ProtectSystem = "strict";
+    ProtectHome = "read-only"; # the repository may live in a home directory
+    PrivateTmp = true;
+    PrivateDevices = true;
+    # Docker and D-Bus are path-bound unix sockets: no network needed.
+    PrivateNetwork = true;
+    RestrictAddressFamilies = [ "AF_UNIX" ];
+    IPAddressDeny = "any";
+    ProtectKernelTunables = true;
+    ProtectKernelModules = true;
+    ProtectKernelLogs = true;
+    ProtectControlGroups = true;
+    ProtectClock = true;
+    ProtectHostname = true;
+    ProtectProc = "invisible";
+    RestrictNamespaces = true;
+    RestrictRealtime = true;
+    RestrictSUIDSGID = true;
+    LockPersonality = true;
+    MemoryDenyWriteExecute = true;
+    SystemCallArchitectures = "native";
+    SystemCallFilter = [ "@system-service" "~@privileged" ];
+    # Refuse, do not kill: Go's runtime probes a few calls at start.
+    SystemCallErrorNumber = "EPERM";
+    UMask = "0022"; # node_exporter reads the metrics file
+  };
 
   # StateDirectory= makes the default state directory writable by itself. A
   # "-" prefix: a missing metrics or lock directory must not fail the
@@ -100,6 +146,67 @@ in
         Refuse to switch into a configuration whose systemd units differ
         from the units declared at `revision` (system.preSwitchChecks).
         Bypass once with NIXOS_NO_CHECK=1.
+      '';
+    };
+
+    check = {
+      enable = mkEnableOption "the daily drift check that writes Prometheus metrics (docs/fleet.md)";
+
+      unitName = mkOption {
+        type = types.str;
+        default = "driftcheck-check";
+        description = "Name of the check's service and timer (separate from the prune's).";
+      };
+
+      calendar = mkOption {
+        type = types.str;
+        default = "daily";
+        example = "hourly";
+        description = "systemd OnCalendar expression of the check's timer.";
+      };
+
+      randomizedDelaySec = mkOption {
+        type = types.str;
+        default = "0";
+        example = "30min";
+        description = "RandomizedDelaySec of the check's timer (spreads a fleet's checks).";
+      };
+
+      strict = mkOption {
+        type = types.bool;
+        default = false;
+        description = "Run `driftcheck check --strict`: dirty, source-differs, revision and toplevel findings are drift.";
+      };
+
+      metricsFile = mkOption {
+        type = types.str;
+        default = "/var/lib/prometheus-node-exporter-text-files/driftcheck-check.prom";
+        description = ''
+          node_exporter textfile the check writes (`--metrics-file`). Its
+          directory must exist and be the textfile collector's directory.
+        '';
+      };
+
+      onFailure = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        description = "Units to start when the check could not run (exit 2). Drift (1) and incomplete (3) are reported through the metrics, not as a failed unit.";
+      };
+
+      extraArgs = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "--declared" "both" ];
+        description = "Further arguments to `driftcheck check`.";
+      };
+    };
+
+    prometheusRules = mkOption {
+      type = types.bool;
+      default = false;
+      description = ''
+        On the monitoring host: add driftcheck's alert and recording rules
+        (nix/prometheus/driftcheck.rules.yml) to services.prometheus.ruleFiles.
       '';
     };
 
@@ -221,43 +328,8 @@ in
           # pressure) mark the unit failed; normal skips exit 0.
           StateDirectory = mkIf defaultStateDir "driftcheck";
           StateDirectoryMode = mkIf defaultStateDir "0700";
-          UMask = "0022"; # node_exporter reads the metrics file
-
-          # Hardening. Root is kept only because /run/docker.sock is
-          # root:docker 0660 and Docker access is root-equivalent anyway;
-          # every capability is dropped, so root cannot read past file modes.
-          CapabilityBoundingSet = "";
-          AmbientCapabilities = "";
-          NoNewPrivileges = true;
-          # The whole tree is read-only; sockets stay connectable on a
-          # read-only mount (connect(2) ignores MS_RDONLY for sockets), so
-          # /run/docker.sock and /run/dbus/system_bus_socket keep working.
-          ProtectSystem = "strict";
           ReadWritePaths = writablePaths;
-          ProtectHome = "read-only"; # the repository may live in a home directory
-          PrivateTmp = true;
-          PrivateDevices = true;
-          # Docker and D-Bus are path-bound unix sockets: no network needed.
-          PrivateNetwork = true;
-          RestrictAddressFamilies = [ "AF_UNIX" ];
-          IPAddressDeny = "any";
-          ProtectKernelTunables = true;
-          ProtectKernelModules = true;
-          ProtectKernelLogs = true;
-          ProtectControlGroups = true;
-          ProtectClock = true;
-          ProtectHostname = true;
-          ProtectProc = "invisible";
-          RestrictNamespaces = true;
-          RestrictRealtime = true;
-          RestrictSUIDSGID = true;
-          LockPersonality = true;
-          MemoryDenyWriteExecute = true;
-          SystemCallArchitectures = "native";
-          SystemCallFilter = [ "@system-service" "~@privileged" ];
-          # Refuse, do not kill: Go's runtime probes a few calls at start.
-          SystemCallErrorNumber = "EPERM";
-        };
+        } // hardening;
       };
 
       systemd.tmpfiles.rules = optional (!defaultStateDir) "d ${cfg.prune.stateDir} 0700 root root -";
@@ -271,6 +343,46 @@ in
           RandomizedDelaySec = cfg.prune.randomizedDelaySec;
         };
       };
+    })
+
+    (mkIf cfg.check.enable {
+      assertions = [
+        {
+          assertion = cfg.check.unitName != cfg.prune.unitName;
+          message = "services.driftcheck.check.unitName must differ from services.driftcheck.prune.unitName: the check has its own service and timer.";
+        }
+      ];
+
+      systemd.services.${cfg.check.unitName} = {
+        description = "driftcheck: compare the host's units with its git revision, for Prometheus";
+        documentation = [ "https://github.com/driftcheck/driftcheck/blob/main/docs/fleet.md" ];
+        onFailure = cfg.check.onFailure;
+        restartIfChanged = false;
+        serviceConfig = {
+          Type = "oneshot";
+          ExecStart = "${cfg.package}/bin/driftcheck ${escapeSystemdExecArgs checkArgs}";
+          # Drift (1) and incomplete (3) are verdicts the metrics carry;
+          # only "could not run" (2) fails the unit.
+          SuccessExitStatus = "1 3";
+          # "-": a missing textfile directory must not fail the namespace
+          # setup; driftcheck then names the file it could not write.
+          ReadWritePaths = [ "-${dirOf cfg.check.metricsFile}" ];
+        } // hardening;
+      };
+
+      systemd.timers.${cfg.check.unitName} = {
+        description = "Daily driftcheck check";
+        wantedBy = [ "timers.target" ];
+        timerConfig = {
+          OnCalendar = cfg.check.calendar;
+          Persistent = true;
+          RandomizedDelaySec = cfg.check.randomizedDelaySec;
+        };
+      };
+    })
+
+    (mkIf cfg.prometheusRules {
+      services.prometheus.ruleFiles = [ ../prometheus/driftcheck.rules.yml ];
     })
 
     (mkIf cfg.preSwitchCheck {

@@ -82,4 +82,6 @@ in
   failedAssertions = map (a: a.message) (filter (a: !a.assertion) (builtins.concatLists (get [ "assertions" ])));
   preSwitchChecks = merged [ "system" "preSwitchChecks" ];
   tmpfiles = builtins.concatLists (get [ "systemd" "tmpfiles" "rules" ]);
+  # Paths as strings: nothing is copied to the store.
+  prometheusRuleFiles = map toString (builtins.concatLists (get [ "services" "prometheus" "ruleFiles" ]));
 }
