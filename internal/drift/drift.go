@@ -268,16 +268,19 @@ func (c *checker) history(ctx context.Context) ([]unitdiff.Revision, error) {
 	if len(revs) > 0 && revs[len(revs)-1].ShallowBoundary {
 		c.note("history: shallow clone, the search for stale units stopped at %s, the oldest commit in the repository (fetch more history to search further)", unitdiff.ShortRev(revs[len(revs)-1].SHA))
 	}
-	var out []unitdiff.Revision
+	var earlier []*gitrev.Revision
 	for _, r := range revs {
-		if r.SHA == c.rev.SHA || len(out) == n {
-			continue
+		if r.SHA != c.rev.SHA && len(earlier) < n {
+			earlier = append(earlier, r)
 		}
-		res, err := c.declaredLenient(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, unitdiff.Revision{Commit: r.SHA, Date: r.Time, Units: res.Units})
+	}
+	results, err := c.parses.ReadHistory(ctx, earlier, c.globs)
+	if err != nil {
+		return nil, err
+	}
+	var out []unitdiff.Revision
+	for i, r := range earlier {
+		out = append(out, unitdiff.Revision{Commit: r.SHA, Date: r.Time, Units: results[i].Units})
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package modules
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftcheck/driftcheck/internal/gitrev"
+	"github.com/driftcheck/driftcheck/internal/gitrev/gittest"
 	"github.com/driftcheck/driftcheck/internal/testreq"
 )
 
@@ -152,5 +155,108 @@ func BenchmarkUnitsCorpus(b *testing.B) {
 		b.ReportMetric(float64(ours.Milliseconds())/float64(b.N), "driftcheck-ms/op")
 		b.ReportMetric(float64(theirs.Milliseconds())/float64(b.N), "nix-ms/op")
 		b.ReportMetric(float64(theirs)/float64(ours), "speedup")
+	})
+}
+
+// BenchmarkHistoryWalk is the stale search of a check on a real
+// repository: the largest corpus repository (wimpysworld, 366 .nix
+// files), cloned, plus 20 commits that each edit one module file. The
+// walk (open, resolve, read HEAD through a fresh cache as the check does,
+// list the 20 earlier revisions that touched modules, read and extract
+// each) is measured against one `units` of HEAD in the same run; target:
+// the walk ≤ 2× one units.
+func BenchmarkHistoryWalk(b *testing.B) {
+	var src string
+	for _, dir := range corpusRepoDirs(b) {
+		if strings.HasSuffix(dir, "wimpysworld__nix-config") {
+			src = dir
+		}
+	}
+	if src == "" {
+		b.Fatal("wimpysworld__nix-config not in the corpus")
+	}
+	g := gittest.New(b)
+	g.Git("fetch", "-q", src, "main")
+	g.Git("reset", "-q", "--hard", "FETCH_HEAD")
+	l, err := Load(context.Background(), Options{Repo: g.Dir, Globs: []string{corpusGlob}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var modules []string
+	for _, f := range l.Files {
+		if f.Problem == nil && strings.Contains(string(f.Data), "systemd.") {
+			modules = append(modules, f.Path)
+		}
+	}
+	l.Repo.Close()
+	if len(modules) == 0 {
+		b.Fatal("no module declares systemd units")
+	}
+	for c := range 20 {
+		p := modules[c%len(modules)]
+		data, err := os.ReadFile(filepath.Join(g.Dir, filepath.FromSlash(p)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		g.Commit(fmt.Sprintf("edit %d", c), map[string]string{p: string(data) + fmt.Sprintf("# edit %d\n", c)})
+	}
+	ctx := context.Background()
+	opts := Options{Repo: g.Dir, Globs: []string{corpusGlob}}
+	units := func(b *testing.B) {
+		l, err := Load(ctx, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.Repo.Close()
+	}
+	walk := func(b *testing.B) {
+		repo, err := gitrev.Open(g.Dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer repo.Close()
+		head, err := repo.Resolve(ctx, "HEAD")
+		if err != nil {
+			b.Fatal(err)
+		}
+		globs, _ := gitrev.ParseGlobs(opts.Globs)
+		cache := NewParseCache()
+		if _, _, err := cache.Read(ctx, head, globs); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		revs, err := repo.History(ctx, head, globs, 21)
+		if err != nil || len(revs) != 21 {
+			b.Fatalf("%d revisions, %v", len(revs), err)
+		}
+		res, err := cache.ReadHistory(ctx, revs[1:], globs)
+		if err != nil || len(res) != 20 {
+			b.Fatalf("%d results, %v", len(res), err)
+		}
+		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "walk-only-ms")
+	}
+	b.Run("units", func(b *testing.B) {
+		for b.Loop() {
+			units(b)
+		}
+	})
+	b.Run("check-declared-side=units+history-20", func(b *testing.B) {
+		for b.Loop() {
+			walk(b)
+		}
+	})
+	b.Run("interleaved", func(b *testing.B) {
+		var one, hist time.Duration
+		for b.Loop() {
+			start := time.Now()
+			units(b)
+			one += time.Since(start)
+			start = time.Now()
+			walk(b)
+			hist += time.Since(start)
+		}
+		b.ReportMetric(float64(one.Microseconds())/1000/float64(b.N), "units-ms/op")
+		b.ReportMetric(float64(hist.Microseconds())/1000/float64(b.N), "units+walk-ms/op")
+		b.ReportMetric(float64(hist-one)/float64(one), "walk/units")
 	})
 }

@@ -75,18 +75,8 @@ func Read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs) ([]gitrev
 }
 
 func read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs, cache *ParseCache) ([]gitrev.File, declared.Result, error) {
-	entries, err := v.List(ctx, globs)
+	parsed, err := readRevision(ctx, v, globs, cache)
 	if err != nil {
-		return nil, declared.Result{}, err
-	}
-	if len(entries) == 0 {
-		return nil, declared.Result{}, fmt.Errorf("%w match %s at %.12s", ErrNoFiles, globs, v.SHA)
-	}
-	parsed, err := readParsed(ctx, v, entries, cache)
-	if err != nil {
-		return nil, declared.Result{}, err
-	}
-	if parsed, err = followImports(ctx, v, parsed, cache); err != nil {
 		return nil, declared.Result{}, err
 	}
 	files := make([]gitrev.File, len(parsed))
@@ -94,6 +84,23 @@ func read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs, cache *Pa
 		files[i] = p.File
 	}
 	return files, extractParsed(parsed), nil
+}
+
+// readRevision reads and parses the files of v that match globs, and the
+// files they import.
+func readRevision(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs, cache *ParseCache) ([]parsedFile, error) {
+	entries, err := v.List(ctx, globs)
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("%w match %s at %.12s", ErrNoFiles, globs, v.SHA)
+	}
+	parsed, err := readParsed(ctx, v, entries, cache)
+	if err != nil {
+		return nil, err
+	}
+	return followImports(ctx, v, parsed, cache)
 }
 
 // parsedFile is a module file with its syntax tree and the files it

@@ -2,10 +2,13 @@ package modules
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 
+	"github.com/driftcheck/driftcheck/internal/declared"
 	"github.com/driftcheck/driftcheck/internal/gitrev"
 )
 
@@ -79,4 +82,48 @@ func parallel(n int, do func(i int)) {
 		})
 	}
 	wg.Wait()
+}
+
+// ReadHistory reads and extracts the module files of several revisions,
+// such as those gitrev.Repo.History returns, for the stale search: a
+// revision without module files declares nothing (an empty Result, not
+// ErrNoFiles). Reading runs on the calling goroutine, through the cache;
+// the extraction of each revision, which needs all of its files, runs on
+// all cores as soon as the revision is read. Results are in the order of
+// revs.
+func (c *ParseCache) ReadHistory(ctx context.Context, revs []*gitrev.Revision, globs gitrev.Globs) ([]declared.Result, error) {
+	out := make([]declared.Result, len(revs))
+	type job struct {
+		i      int
+		parsed []parsedFile
+	}
+	jobs := make(chan job, len(revs))
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(revs)) {
+		wg.Go(func() {
+			for j := range jobs {
+				out[j.i] = extractParsed(j.parsed)
+			}
+		})
+	}
+	var err error
+	for i, v := range revs {
+		var parsed []parsedFile
+		parsed, err = readRevision(ctx, v, globs, c)
+		if errors.Is(err, ErrNoFiles) {
+			err = nil
+			continue
+		}
+		if err != nil {
+			err = fmt.Errorf("read modules at %s: %w", v.SHA, err)
+			break
+		}
+		jobs <- job{i, parsed}
+	}
+	close(jobs)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
