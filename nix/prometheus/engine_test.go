@@ -98,7 +98,15 @@ func TestAlertsOnARealPrometheus(t *testing.T) {
 	waitHTTP(t, api+"/-/ready", 60*time.Second)
 	t.Logf("two node_exporters and Prometheus ready after %s", time.Since(start).Round(time.Millisecond))
 
+	// Both hosts scraped and the recording rule evaluated on both: only
+	// then does "no alert for ci-1" mean something.
 	fired := time.Now()
+	perHost := waitQuery(t, api, "instance:driftcheck_check_drift:max", 90*time.Second, func(got map[string]string) bool {
+		return len(got) == 2
+	})
+	if perHost["ci-1"] != "0" || perHost["ci-2"] != "1" {
+		t.Fatalf("recording rule per host = %v, want ci-1 0, ci-2 1", perHost)
+	}
 	alerts := waitAlerts(t, api, 90*time.Second, "ci-2 drifting", func(a []alert) bool {
 		return len(firing(a, "DriftcheckDrift")) > 0
 	})
@@ -115,9 +123,6 @@ func TestAlertsOnARealPrometheus(t *testing.T) {
 	t.Logf("curl http://%s/metrics | grep '^driftcheck_check_verdict\\|^driftcheck_revision':\n%s", exporters["ci-2"],
 		grepLines(getText(t, "http://"+exporters["ci-2"]+"/metrics"), "driftcheck_check_verdict{", "driftcheck_revision_info{"))
 	t.Logf("curl %s/api/v1/alerts:\n%s", api, getText(t, api+"/api/v1/alerts"))
-	if got := query(t, api, "instance:driftcheck_check_drift:max"); got["ci-1"] != "0" || got["ci-2"] != "1" {
-		t.Fatalf("recording rule per host = %v, want ci-1 0, ci-2 1", got)
-	}
 
 	// Reconcile ci-2: the repository now declares what the host runs.
 	check(hosts["ci-2"], repo.Reconciled, 0)
@@ -169,9 +174,27 @@ func waitAlerts(t *testing.T, api string, limit time.Duration, what string, done
 	return nil
 }
 
-// query runs an instant query and returns each series' value by instance.
-func query(t *testing.T, api, expr string) map[string]string {
+// waitQuery polls an instant query until done accepts its result (values
+// by instance), at most for limit.
+func waitQuery(t *testing.T, api, expr string, limit time.Duration, done func(map[string]string) bool) map[string]string {
 	t.Helper()
+	deadline := time.Now().Add(limit)
+	var last map[string]string
+	for time.Now().Before(deadline) {
+		if got, err := query(api, expr); err == nil {
+			last = got
+			if done(got) {
+				return got
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("waited %s for %s; last result %v", limit, expr, last)
+	return nil
+}
+
+// query runs an instant query and returns each series' value by instance.
+func query(api, expr string) (map[string]string, error) {
 	var resp struct {
 		Data struct {
 			Result []struct {
@@ -181,13 +204,13 @@ func query(t *testing.T, api, expr string) map[string]string {
 		} `json:"data"`
 	}
 	if err := getJSON(api+"/api/v1/query?query="+url.QueryEscape(expr), &resp); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	out := map[string]string{}
 	for _, r := range resp.Data.Result {
 		out[r.Metric["instance"]] = fmt.Sprint(r.Value[1])
 	}
-	return out
+	return out, nil
 }
 
 func getJSON(u string, v any) error {
