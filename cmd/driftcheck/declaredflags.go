@@ -15,8 +15,11 @@ import (
 // reader, an evaluation with Nix, or both (docs/eval.md). The units,
 // check, snapshot and prune commands share them.
 type declaredOptions struct {
-	Declared      string
-	Host          string
+	Declared string
+	// host is --host: the [hosts] work defines it for every command that
+	// reads the declared side; whichever defines it first owns it and the
+	// other reads its value, so both can land in any order.
+	host          *pflag.Flag
 	EvalTimeout   time.Duration
 	EvalMemoryMiB int64
 	CurrentSystem string // check and prune only
@@ -24,7 +27,10 @@ type declaredOptions struct {
 
 func (o *declaredOptions) addFlags(fs *pflag.FlagSet, identity bool) {
 	fs.StringVar(&o.Declared, "declared", drift.DeclaredStatic, "where the declared units come from: static (read the modules, no Nix), eval (evaluate the host's configuration with Nix) or both (eval decides; disagreements are listed)")
-	fs.StringVar(&o.Host, "host", "", "with --declared eval or both: the flake's nixosConfigurations host to evaluate")
+	if fs.Lookup("host") == nil {
+		fs.String("host", "", "the flake's nixosConfigurations host (--declared eval or both; default: this machine's hostname)")
+	}
+	o.host = fs.Lookup("host")
 	fs.DurationVar(&o.EvalTimeout, "eval-timeout", nixeval.DefaultTimeout, "with --declared eval or both: bound on the evaluation; Nix is killed after it")
 	fs.Int64Var(&o.EvalMemoryMiB, "eval-memory", nixeval.DefaultMemoryLimit>>20, "with --declared eval or both: address-space ceiling of the Nix process, MiB")
 	if identity {
@@ -49,11 +55,18 @@ func (o declaredOptions) validate() error {
 func (o declaredOptions) apply(opts *drift.Options) {
 	opts.Declared = o.Declared
 	opts.Eval = drift.EvalOptions{
-		Host:          o.Host,
+		Host:          o.hostName(),
 		Timeout:       o.EvalTimeout,
 		MemoryLimit:   o.EvalMemoryMiB << 20,
 		CurrentSystem: o.CurrentSystem,
 	}
+}
+
+func (o declaredOptions) hostName() string {
+	if o.host == nil {
+		return ""
+	}
+	return o.host.Value.String()
 }
 
 // evaluates reports whether Nix runs for the declared side.

@@ -35,7 +35,7 @@ func ValidateDeclared(mode string) error {
 
 // EvalOptions say how to evaluate when Options.Declared is eval or both.
 type EvalOptions struct {
-	Host        string        // nixosConfigurations attribute of a flake
+	Host        string        // nixosConfigurations attribute of a flake; "" = this machine's hostname
 	Timeout     time.Duration // 0 = nixeval.DefaultTimeout
 	MemoryLimit int64         // bytes; 0 = nixeval.DefaultMemoryLimit
 	// CurrentSystem is the link to the system the host runs; "" =
@@ -86,8 +86,8 @@ func Declared(ctx context.Context, opts Options) (*DeclaredReport, error) {
 		return nil, err
 	}
 	for _, f := range c.extra {
-		// Both, and the evaluation failed: the static answer stands.
-		res.Unresolved = append(res.Unresolved, declared.Unresolved{Reason: f.Detail})
+		// What did not evaluate, or (both) why the static answer stands.
+		res.Unresolved = append(res.Unresolved, declared.Unresolved{Unit: f.Unit, File: f.DeclaredAt, Reason: f.Detail})
 	}
 	return &DeclaredReport{Rev: c.rev.SHA, Mode: c.opts.Declared, Source: c.source, Result: res,
 		Toplevel: c.toplevel, Fidelity: c.fidelity, Notes: c.notes}, nil
@@ -122,6 +122,7 @@ func (c *checker) declaredSide(ctx context.Context) (declared.Result, error) {
 	if staticErr == nil {
 		locate(res.Declared.Units, static.Units)
 	}
+	c.evalUnresolved(&res.Declared)
 	if c.opts.Declared == DeclaredBoth {
 		if staticErr != nil {
 			c.note("fidelity: the static reader read no module file (%v)", staticErr)
@@ -131,6 +132,31 @@ func (c *checker) declaredSide(ctx context.Context) (declared.Result, error) {
 	return res.Declared, nil
 }
 
+// evalUnresolved turns the properties that did not evaluate into findings
+// of their own: unlike the static reader's unresolved declarations, they
+// are errors in the configuration, with another fix.
+func (c *checker) evalUnresolved(res *declared.Result) {
+	at := map[string]string{}
+	for _, u := range res.Units {
+		at[u.Name] = fileLine(u.File, u.Line)
+	}
+	for _, u := range res.Unresolved {
+		c.extra = append(c.extra, unitdiff.Finding{
+			Kind: unitdiff.KindUnresolved, Unit: u.Unit, DeclaredAt: at[u.Unit], Severity: unitdiff.SeverityIncomplete,
+			Detail: "not compared: " + u.Reason,
+			Fix:    fmt.Sprintf("fix the configuration at %s so that it evaluates (nixos-rebuild build), then check again", unitdiff.ShortRev(c.rev.SHA)),
+		})
+	}
+	res.Unresolved = nil
+}
+
+func fileLine(file string, line int) string {
+	if line <= 0 {
+		return file
+	}
+	return fmt.Sprintf("%s:%d", file, line)
+}
+
 // evaluate runs Nix once per check; the toplevel comes with the units.
 func (c *checker) evaluate(ctx context.Context) (*nixeval.Result, error) {
 	repoDir := c.repo.WorkTree()
@@ -138,12 +164,22 @@ func (c *checker) evaluate(ctx context.Context) (*nixeval.Result, error) {
 		repoDir = c.opts.RepoDir
 	}
 	e := c.opts.Eval
+	defaulted := false
+	if e.Host == "" {
+		// As nixos-rebuild --flake and comin do.
+		if name, err := os.Hostname(); err == nil {
+			e.Host, defaulted = name, true
+		}
+	}
 	res, err := nixeval.Evaluate(ctx, nixeval.Options{
 		RepoDir: repoDir, Rev: c.rev, Host: e.Host, Toplevel: true,
 		Timeout: e.Timeout, MemoryLimit: e.MemoryLimit, Env: e.Env,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s at %s: %w", describeHost(e.Host), unitdiff.ShortRev(c.rev.SHA), err)
+	}
+	if defaulted && res.Mode == nixeval.ModeFlake {
+		c.note("host: %s, this machine's hostname (--host names another)", e.Host)
 	}
 	c.note("declared: evaluated %s with Nix in %s", res.Source, res.Duration.Round(time.Millisecond))
 	c.source = res.Source

@@ -86,7 +86,7 @@ func (r UnitsReport) WriteText(w io.Writer) error {
 	if len(r.Result.Unresolved) > 0 {
 		fmt.Fprintf(ew, "\nunresolved (%d):\n", len(r.Result.Unresolved))
 		for _, x := range r.Result.Unresolved {
-			fmt.Fprintf(ew, "  %s: %s\n", termsafe.String(fmt.Sprintf("%s:%d", x.File, x.Line)), termsafe.String(x.Reason))
+			fmt.Fprintf(ew, "  %s: %s\n", termsafe.String(position(x.File, x.Line)), termsafe.String(x.Reason))
 		}
 	}
 	if len(r.Fidelity) > 0 {
@@ -128,11 +128,13 @@ func writeNotes(w io.Writer, units []declared.Unit) {
 
 // unitPosition is file:line, or what was evaluated when Nix gave the unit
 // and no module file declares it.
-func unitPosition(u declared.Unit) string {
-	if u.Line <= 0 {
-		return u.File
+func unitPosition(u declared.Unit) string { return position(u.File, u.Line) }
+
+func position(file string, line int) string {
+	if line <= 0 {
+		return file
 	}
-	return fmt.Sprintf("%s:%d", u.File, u.Line)
+	return fmt.Sprintf("%s:%d", file, line)
 }
 
 func conditional(u declared.Unit) string {

@@ -57,6 +57,11 @@ in
 
 func resolve(t *testing.T, dir, rev string) *gitrev.Revision {
 	t.Helper()
+	return resolveTB(t, dir, rev)
+}
+
+func resolveTB(t testing.TB, dir, rev string) *gitrev.Revision {
+	t.Helper()
 	repo, err := gitrev.Open(dir)
 	if err != nil {
 		t.Fatal(err)

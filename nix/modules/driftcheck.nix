@@ -24,8 +24,15 @@ let
 
   scopeArgs = lib.concatMap (g: [ "--scope" g ]) cfg.scope;
 
+  # The drift gate evaluates the host's configuration with Nix (docs/eval.md).
+  evaluating = cfg.declared != "static";
+  evalArgs =
+    [ "--declared" cfg.declared ]
+    ++ optionals evaluating [ "--host" cfg.host "--eval-timeout" cfg.evalTimeout ];
+
   pruneArgs =
     [ "prune" ] ++ declaredArgs
+    ++ evalArgs
     ++ scopeArgs
     ++ [ "--threshold" (toString cfg.prune.threshold) ]
     ++ [ "--until" cfg.prune.until ]
@@ -37,10 +44,23 @@ let
 
   checkArgs =
     [ "check" ] ++ declaredArgs
+    ++ evalArgs
     ++ scopeArgs
     ++ optional cfg.check.strict "--strict"
     ++ [ "--metrics-file" cfg.check.metricsFile ]
     ++ cfg.check.extraArgs;
+
+  # What evaluation needs in the hardened services: nix and git (git+file
+  # flakes), the store written by the daemon (the file system is read-only
+  # there), Nix's caches in a cache directory of the service's own.
+  evalService = {
+    path = optionals evaluating [ (config.nix.package or pkgs.nix) pkgs.git ];
+    environment = mkIf evaluating {
+      NIX_REMOTE = "daemon";
+      XDG_CACHE_HOME = "/var/cache/driftcheck";
+    };
+    CacheDirectory = mkIf evaluating "driftcheck";
+  };
 
   defaultStateDir = cfg.prune.stateDir == "/var/lib/driftcheck";
 
@@ -137,6 +157,33 @@ in
         that the revision does not declare is drift. Empty: the "scope" of
         .driftcheck.json at the revision, else only the declared names.
       '';
+    };
+
+    declared = mkOption {
+      type = types.enum [ "static" "eval" "both" ];
+      default = "both";
+      description = ''
+        Where the prune's drift gate takes the declared units from: "static"
+        reads the module files (no Nix), "eval" evaluates the host's
+        configuration at `revision` with Nix (offline, from the flake's
+        lock file; never the work tree) and compares the system's toplevel
+        with /run/current-system, "both" evaluates and also lists where the
+        static reader disagrees. On the host Nix and the flake's inputs are
+        at hand, so "both" is the default. See docs/eval.md.
+      '';
+    };
+
+    host = mkOption {
+      type = types.str;
+      default = config.networking.hostName;
+      defaultText = lib.literalExpression "config.networking.hostName";
+      description = "The repository flake's nixosConfigurations attribute that is this host (declared = eval or both).";
+    };
+
+    evalTimeout = mkOption {
+      type = types.str;
+      default = "120s";
+      description = "Bound on one evaluation (Go duration); Nix is killed after it and the gate stays closed.";
     };
 
     preSwitchCheck = mkOption {
@@ -321,6 +368,7 @@ in
         onFailure = cfg.prune.onFailure;
         # A prune must never run because a switch happened to touch the unit.
         restartIfChanged = false;
+        inherit (evalService) path environment;
         serviceConfig = {
           Type = "oneshot";
           ExecStart = "${cfg.package}/bin/driftcheck ${escapeSystemdExecArgs pruneArgs}";
@@ -328,6 +376,7 @@ in
           # pressure) mark the unit failed; normal skips exit 0.
           StateDirectory = mkIf defaultStateDir "driftcheck";
           StateDirectoryMode = mkIf defaultStateDir "0700";
+          inherit (evalService) CacheDirectory;
           ReadWritePaths = writablePaths;
         } // hardening;
       };
@@ -358,7 +407,9 @@ in
         documentation = [ "https://github.com/driftcheck/driftcheck/blob/main/docs/fleet.md" ];
         onFailure = cfg.check.onFailure;
         restartIfChanged = false;
+        inherit (evalService) path environment;
         serviceConfig = {
+          inherit (evalService) CacheDirectory;
           Type = "oneshot";
           ExecStart = "${cfg.package}/bin/driftcheck ${escapeSystemdExecArgs checkArgs}";
           # Drift (1) and incomplete (3) are verdicts the metrics carry;

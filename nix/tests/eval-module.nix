@@ -35,7 +35,7 @@ let
     makeBinPath = ps: concatStringsSep ":" (map (p: "${p}/bin") ps);
     types = {
       str = "str"; bool = "bool"; package = "package";
-      listOf = t: "listOf"; nullOr = t: "nullOr";
+      listOf = t: "listOf"; nullOr = t: "nullOr"; enum = vs: "enum";
       ints.between = lo: hi: "int";
     };
   };
@@ -47,6 +47,8 @@ let
     coreutils = "/nix/store/00000000000000000000000000000000-coreutils";
     findutils = "/nix/store/00000000000000000000000000000000-findutils";
     gnugrep = "/nix/store/00000000000000000000000000000000-gnugrep";
+    nix = "/nix/store/00000000000000000000000000000000-nix";
+    git = "/nix/store/00000000000000000000000000000000-git";
   };
 
   module = import ../modules/driftcheck.nix;
@@ -62,7 +64,7 @@ let
     else if isAttrs x && x ? _type && x._type == "if" then (if x.condition then flatten x.content else [ ])
     else [ x ];
 
-  base = { virtualisation.docker.enable = false; virtualisation.docker.autoPrune.enable = false; };
+  base = { virtualisation.docker.enable = false; virtualisation.docker.autoPrune.enable = false; networking.hostName = "ci"; };
 
   result = module { inherit lib pkgs config; };
   config = recursiveUpdate (recursiveUpdate base (defaults result.options)) settings;

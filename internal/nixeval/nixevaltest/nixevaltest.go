@@ -139,3 +139,11 @@ func (s *Standin) FlakeRepo(t testing.TB, hosts map[string]string, files map[str
 	Lock(t, repo)
 	return repo, repo.Commit("lock the inputs", nil)
 }
+
+// PlainRepo commits files to a new repository without a flake.
+func PlainRepo(t testing.TB, files map[string]string) *gittest.Repo {
+	t.Helper()
+	repo := gittest.New(t)
+	repo.Commit("configuration", files)
+	return repo
+}
