@@ -328,7 +328,7 @@ func readLimited(path string, limit int64) ([]byte, error) {
 // hostTarget says how the host is rebuilt: the repository, the host name
 // and whether the revision is a flake.
 func (o reconcileOptions) hostTarget(ctx context.Context, side *gitSide) (reconcile.HostTarget, error) {
-	h := reconcile.HostTarget{Host: o.decl.Host}
+	h := reconcile.HostTarget{Host: o.decl.hostName()}
 	dir := side.repo.WorkTree()
 	if dir == "" {
 		dir = o.Repo
