@@ -33,6 +33,7 @@ lint:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./internal/nix/parser -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/nix/scanner -run '^$$' -fuzz FuzzScanLinear -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/declared -run '^$$' -fuzz FuzzExtract -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/gitrev -run '^$$' -fuzz FuzzGlobs -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/termsafe -run '^$$' -fuzz FuzzStringHasNoControl -fuzztime $(FUZZTIME)

@@ -76,7 +76,7 @@ func (x *extractor) eachFile(files []SourceFile, read func(root ast.Expr)) {
 		if f.AST == nil || f.AST.Expr == nil {
 			continue
 		}
-		x.file, x.fileIndex = f.Path, i
+		x.file, x.fileIndex, x.lines = f.Path, i, f.AST.Lines
 		read(f.AST.Expr)
 	}
 }
@@ -101,6 +101,7 @@ type siteAcc struct {
 type extractor struct {
 	file      string
 	fileIndex int
+	lines     *token.File // of file: positions to lines
 	ev        *eval.Evaluator
 	units     map[unitKey]*unitAcc
 	unres     []Unresolved
@@ -133,7 +134,7 @@ func (x *extractor) declare(root ast.Expr) {
 	ev := mode(newEvaluator(x.opts), true)
 	defer x.recoverFile(root)
 	eachModule(ev, root, ev.Eval(root, nil), 0, func(body []eval.Value) {
-		x.opts.addModule(ev, body, x.file, x.fileIndex)
+		x.opts.addModule(ev, body, x.file, x.fileIndex, x.lines)
 	})
 }
 
@@ -302,13 +303,13 @@ func unitType(name string) string {
 
 func posOrZero(n ast.Node) token.Pos {
 	if n == nil {
-		return token.Pos{}
+		return token.NoPos
 	}
 	return n.Pos()
 }
 
 func (x *extractor) unresolved(pos token.Pos, reason string) {
-	x.unres = append(x.unres, Unresolved{File: x.file, Line: pos.Line, Reason: reason})
+	x.unres = append(x.unres, Unresolved{File: x.file, Line: x.lines.Line(pos), Reason: reason})
 }
 
 // definition records one definition of a unit: a site with the properties
@@ -320,11 +321,12 @@ func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, par
 	if len(defs) == 0 {
 		return // every definition is under mkIf false
 	}
-	site := siteAcc{Site: Site{File: x.file, Line: pos.Line, Conditional: parentCond || mayVanish(defs),
-		NameDefaults: nameDefaults}, fileIndex: x.fileIndex, col: pos.Col}
+	at := x.lines.Position(pos)
+	site := siteAcc{Site: Site{File: x.file, Line: at.Line, Conditional: parentCond || mayVanish(defs),
+		NameDefaults: nameDefaults}, fileIndex: x.fileIndex, col: at.Col}
 	for _, d := range defs {
 		if d.Kind == eval.Unknown {
-			x.unres = append(x.unres, Unresolved{File: x.file, Line: posOrZero(d.At).Line,
+			x.unres = append(x.unres, Unresolved{File: x.file, Line: x.lines.Line(posOrZero(d.At)),
 				Reason: describe("properties of "+name, d.Why), Unit: name})
 		}
 	}
@@ -334,7 +336,7 @@ func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, par
 		defs = []eval.Value{defs[0]}
 		defs[0].Cond, defs[0].Vanish = false, false
 	}
-	r := propertyReader{ev: x.ev, site: &site}
+	r := propertyReader{ev: x.ev, site: &site, lines: x.lines}
 	r.read(defs)
 	if typ == "service" {
 		site.startAts = r.startAts(defs, site.Conditional)

@@ -35,7 +35,11 @@ type optionDef struct {
 	file      string
 	fileIndex int
 	pos       token.Pos
+	lines     *token.File // of file
 }
+
+// line is the line of the definition.
+func (d optionDef) line() int { return d.lines.Line(d.pos) }
 
 // collectOptions records the definitions of every option the implication
 // table refers to.
@@ -43,7 +47,7 @@ func (x *extractor) collectOptions(cfg []eval.Value) {
 	r := propertyReader{ev: x.ev}
 	for _, path := range trackedOptions() {
 		for _, l := range r.lookup(cfg, strings.Split(path, ".")) {
-			x.options[path] = append(x.options[path], optionDef{v: l.v, file: x.file, fileIndex: x.fileIndex, pos: l.pos})
+			x.options[path] = append(x.options[path], optionDef{v: l.v, file: x.file, fileIndex: x.fileIndex, pos: l.pos, lines: x.lines})
 		}
 	}
 }
@@ -153,12 +157,13 @@ func (x *extractor) applyImplications() {
 		if t == isFalse {
 			continue
 		}
-		site := siteAcc{Site: Site{File: def.file, Line: def.pos.Line, Conditional: t == mayBeTrue,
-			ImpliedBy: im.When}, fileIndex: def.fileIndex, col: def.pos.Col}
+		at := def.lines.Position(def.pos)
+		site := siteAcc{Site: Site{File: def.file, Line: at.Line, Conditional: t == mayBeTrue,
+			ImpliedBy: im.When}, fileIndex: def.fileIndex, col: at.Col}
 		if im.OnCalendarFrom != "" {
 			if cal, ok := x.calendarOption(x.options[im.OnCalendarFrom], im.OnCalendarDefault); ok {
 				site.Properties.OnCalendar = cal
-				site.Settings = map[string]Setting{propOnCalendar: {Line: def.pos.Line, Priority: prioNormal, Conditional: site.Conditional}}
+				site.Settings = map[string]Setting{propOnCalendar: {Line: at.Line, Priority: prioNormal, Conditional: site.Conditional}}
 			}
 		}
 		x.add(unitKey{im.Unit, ScopeSystem}, unitType(im.Unit), site)

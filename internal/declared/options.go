@@ -40,6 +40,7 @@ type moduleDefs struct {
 	shaped    bool // { options = …; config = …; }: definitions are under config
 	file      string
 	fileIndex int
+	lines     *token.File // of file
 }
 
 // maxOptionDepth bounds the nesting of option declarations read.
@@ -66,16 +67,16 @@ func (o *optionTable) isOption(path []string) bool {
 
 // addModule records one module read by the lazy evaluator: its option
 // declarations now, its config for later reads.
-func (o *optionTable) addModule(ev *eval.Evaluator, body []eval.Value, file string, fileIndex int) {
+func (o *optionTable) addModule(ev *eval.Evaluator, body []eval.Value, file string, fileIndex int, lines *token.File) {
 	shaped := hasStaticKey(body, "config") || hasStaticKey(body, "options")
 	if shaped {
-		o.walkDecls(ev, child(ev, body, "options"), nil, file, 0)
+		o.walkDecls(ev, child(ev, body, "options"), nil, file, lines, 0)
 	}
-	o.modules = append(o.modules, moduleDefs{body: body, shaped: shaped, file: file, fileIndex: fileIndex})
+	o.modules = append(o.modules, moduleDefs{body: body, shaped: shaped, file: file, fileIndex: fileIndex, lines: lines})
 }
 
 // walkDecls walks an options tree down to its mkOption declarations.
-func (o *optionTable) walkDecls(ev *eval.Evaluator, vs []eval.Value, path []string, file string, line int) {
+func (o *optionTable) walkDecls(ev *eval.Evaluator, vs []eval.Value, path []string, file string, lines *token.File, line int) {
 	if !ev.Step() || len(path) > maxOptionDepth {
 		ev.Hit = true
 		return
@@ -90,7 +91,7 @@ func (o *optionTable) walkDecls(ev *eval.Evaluator, vs []eval.Value, path []stri
 		}
 		for _, e := range v.Entries {
 			if !e.Dynamic {
-				o.walkDecls(ev, ev.EntryValues([]eval.Entry{e}, v), append(slices.Clip(path), e.Key), file, e.Pos.Line)
+				o.walkDecls(ev, ev.EntryValues([]eval.Entry{e}, v), append(slices.Clip(path), e.Key), file, lines, lines.Line(e.Pos))
 			}
 		}
 	}
@@ -255,7 +256,7 @@ func (o *optionTable) definitions(ev *eval.Evaluator, path []string) (defs []opt
 			cfg = child(ev, m.body, "config")
 		}
 		f := defFinder{ev: ev, path: path, m: m}
-		f.find(cfg, 0, token.Pos{})
+		f.find(cfg, 0, token.NoPos)
 		defs = append(defs, f.defs...)
 		if hidden == "" {
 			hidden = f.hidden
@@ -275,7 +276,7 @@ type defFinder struct {
 func (f *defFinder) find(vs []eval.Value, depth int, pos token.Pos) {
 	if depth == len(f.path) {
 		for _, v := range vs {
-			f.defs = append(f.defs, optionDef{v: v, file: f.m.file, fileIndex: f.m.fileIndex, pos: pos})
+			f.defs = append(f.defs, optionDef{v: v, file: f.m.file, fileIndex: f.m.fileIndex, pos: pos, lines: f.m.lines})
 		}
 		return
 	}
@@ -310,7 +311,7 @@ func (f *defFinder) hide(at, fallback token.Pos) {
 	if !at.IsValid() {
 		at = fallback
 	}
-	f.hidden = fmt.Sprintf("%s:%d", f.m.file, at.Line)
+	f.hidden = fmt.Sprintf("%s:%d", f.m.file, f.m.lines.Line(at))
 }
 
 // decide evaluates the mkIf conditions the lazy evaluator deferred on a
@@ -358,7 +359,7 @@ func mergeOption(ev *eval.Evaluator, key string, decl optionDecl, defs []optionD
 	}
 	for _, d := range slices.Concat(sure, maybe) {
 		if why := notConstant(ev, d.v); why != "" {
-			return optionUnknownBecause(fmt.Sprintf("%s is set at %s:%d to %s", key, d.file, d.pos.Line, why), facetsOf(d.v.Meta).opt)
+			return optionUnknownBecause(fmt.Sprintf("%s is set at %s:%d to %s", key, d.file, d.line(), why), facetsOf(d.v.Meta).opt)
 		}
 	}
 	var cands []eval.Value
@@ -381,7 +382,7 @@ func mergeOption(ev *eval.Evaluator, key string, decl optionDecl, defs []optionD
 func places(defs []optionDef) string {
 	var out []string
 	for _, d := range defs {
-		out = append(out, fmt.Sprintf("%s:%d", d.file, d.pos.Line))
+		out = append(out, fmt.Sprintf("%s:%d", d.file, d.line()))
 	}
 	return strings.Join(out, ", ")
 }

@@ -28,8 +28,9 @@ type located struct {
 // propertyReader reads the statically known properties of one definition
 // of a unit into its site.
 type propertyReader struct {
-	ev   *eval.Evaluator
-	site *siteAcc
+	ev    *eval.Evaluator
+	site  *siteAcc
+	lines *token.File // of the site's file
 }
 
 func (r *propertyReader) read(defs []eval.Value) {
@@ -95,7 +96,7 @@ func (r *propertyReader) pick(defs []eval.Value, path ...string) (located, Setti
 	if best.v.Cond {
 		return located{}, Setting{}, false
 	}
-	return best, Setting{Line: best.pos.Line, Priority: priority(best.v), Conditional: r.site.Conditional}, true
+	return best, Setting{Line: r.lines.Line(best.pos), Priority: priority(best.v), Conditional: r.site.Conditional}, true
 }
 
 // lookup finds every definition of path under the set parts of vs, with the

@@ -37,7 +37,7 @@ func (r *propertyReader) startAts(defs []eval.Value, siteConditional bool) []sta
 			priority:   priority(c.v),
 			file:       r.site.File,
 			fileIndex:  r.site.fileIndex,
-			line:       c.pos.Line,
+			line:       r.lines.Line(c.pos),
 		})
 	}
 	return out

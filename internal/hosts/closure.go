@@ -53,7 +53,7 @@ func thunkSite(t *thunk) string {
 	if t.expr == nil || t.src == nil || t.src.path == libPath {
 		return ""
 	}
-	return site{t.src, t.expr.Pos().Offset}.String()
+	return site{t.src, t.expr.Pos().Offset()}.String()
 }
 
 func (w *walker) fail(at, format string, args ...any) {
@@ -196,7 +196,7 @@ func (w *walker) body(v *value, origin, at string) {
 		w.files = append(w.files, origin)
 	}
 	if origin == "" && v.kind == kAttrs && v.attrs.src != nil && v.attrs.src.path != libPath && v.attrs.lit != nil {
-		w.inline = append(w.inline, site{v.attrs.src, v.attrs.lit.Pos().Offset}.String())
+		w.inline = append(w.inline, site{v.attrs.src, v.attrs.lit.Pos().Offset()}.String())
 	}
 	switch v.kind {
 	case kUnknown:

@@ -188,7 +188,7 @@ func (ev *evaluator) eval(e ast.Expr, sc *env, src *source) *value {
 		return ev.eval(x.Body, &env{parent: sc, with: &thunk{expr: x.Scope, env: sc, src: src}}, src)
 	case *ast.Assert:
 		if c := ev.eval(x.Cond, sc, src); c.kind == kBool && !c.b {
-			return unknown("assertion failed at %s", site{src, x.Pos().Offset})
+			return unknown("assertion failed at %s", site{src, x.Pos().Offset()})
 		}
 		return ev.eval(x.Body, sc, src)
 	case *ast.If:
@@ -200,9 +200,9 @@ func (ev *evaluator) eval(e ast.Expr, sc *env, src *source) *value {
 			}
 			return ev.eval(x.Else, sc, src)
 		case kUnknown:
-			return unknown("condition at %s: %s", site{src, x.Pos().Offset}, c.s)
+			return unknown("condition at %s: %s", site{src, x.Pos().Offset()}, c.s)
 		}
-		return unknown("condition at %s is a %s", site{src, x.Pos().Offset}, c.typeName())
+		return unknown("condition at %s is a %s", site{src, x.Pos().Offset()}, c.typeName())
 	case *ast.Lambda:
 		return &value{kind: kLambda, lam: x, env: sc, src: src}
 	case *ast.Call:
@@ -250,7 +250,7 @@ func (ev *evaluator) variable(x *ast.Ident, sc *env, src *source) *value {
 	case "__curPos":
 		a := newAttrs()
 		a.set("file", ready(str(pathMarker+"/"+src.path)), site{})
-		a.set("line", ready(intValue(int64(src.line(x.Pos().Offset)))), site{})
+		a.set("line", ready(intValue(int64(src.line(x.Pos().Offset())))), site{})
 		a.set("column", ready(intValue(1)), site{})
 		return attrsValue(a)
 	}
@@ -275,7 +275,7 @@ func (ev *evaluator) variable(x *ast.Ident, sc *env, src *source) *value {
 		bt, _ := ev.builtin.attrs.get(t)
 		return ev.force(bt)
 	}
-	return unknown("undefined variable %s at %s", x.Name, site{src, x.Pos().Offset})
+	return unknown("undefined variable %s at %s", x.Name, site{src, x.Pos().Offset()})
 }
 
 // globalBuiltins are the builtins Nix binds at the top level too.
@@ -324,7 +324,7 @@ func (ev *evaluator) keyName(n ast.Expr, sc *env, src *source) (name string, ski
 		case kUnknown:
 			return "", false, v
 		}
-		return "", false, unknown("attribute name at %s is a %s", site{src, n.Pos().Offset}, v.typeName())
+		return "", false, unknown("attribute name at %s is a %s", site{src, n.Pos().Offset()}, v.typeName())
 	}
 	return "", false, unknown("unsupported attribute name")
 }
@@ -350,7 +350,7 @@ func (ev *evaluator) selectExpr(x *ast.Select, sc *env, src *source) *value {
 			if x.Default != nil {
 				return ev.eval(x.Default, sc, src)
 			}
-			return unknown("attribute %q missing at %s", name, site{src, p.Pos().Offset})
+			return unknown("attribute %q missing at %s", name, site{src, p.Pos().Offset()})
 		case kHost:
 			return unknown("%s of a NixOS configuration is known to Nix evaluation only", name)
 		case kUnknown:
@@ -360,7 +360,7 @@ func (ev *evaluator) selectExpr(x *ast.Select, sc *env, src *source) *value {
 			if x.Default != nil {
 				return ev.eval(x.Default, sc, src)
 			}
-			return unknown("selects %q from a %s at %s", name, cur.typeName(), site{src, p.Pos().Offset})
+			return unknown("selects %q from a %s at %s", name, cur.typeName(), site{src, p.Pos().Offset()})
 		}
 	}
 	return cur
@@ -565,7 +565,7 @@ func (ev *evaluator) bindings(bs []ast.Binding, outer, inner *env, src *source) 
 			if len(b.Path) == 0 {
 				continue
 			}
-			d := def{path: b.Path, val: &thunk{expr: b.Value, env: inner, src: src}, at: site{src, b.Pos().Offset}}
+			d := def{path: b.Path, val: &thunk{expr: b.Value, env: inner, src: src}, at: site{src, b.Pos().Offset()}}
 			if _, ok := b.Path[0].(*ast.Ident); ok || isStaticString(b.Path[0]) {
 				static = append(static, d)
 			} else {
@@ -584,7 +584,7 @@ func (ev *evaluator) bindings(bs []ast.Binding, outer, inner *env, src *source) 
 				} else {
 					t = &thunk{expr: &ast.Ident{NamePos: n.Pos(), Name: name, EndP: n.End()}, env: outer, src: src}
 				}
-				static = append(static, def{path: []ast.Expr{&ast.Ident{NamePos: n.Pos(), Name: name, EndP: n.End()}}, val: t, at: site{src, n.Pos().Offset}})
+				static = append(static, def{path: []ast.Expr{&ast.Ident{NamePos: n.Pos(), Name: name, EndP: n.End()}}, val: t, at: site{src, n.Pos().Offset()}})
 			}
 		}
 	}
@@ -788,7 +788,7 @@ func (ev *evaluator) binary(x *ast.Binary, sc *env, src *source) *value {
 			return r
 		}
 		if l.kind != kList || r.kind != kList {
-			return unknown("++ of a %s and a %s at %s", l.typeName(), r.typeName(), site{src, x.OpPos.Offset})
+			return unknown("++ of a %s and a %s at %s", l.typeName(), r.typeName(), site{src, x.OpPos.Offset()})
 		}
 		if len(l.list)+len(r.list) > maxList {
 			return unknown("list too long")
@@ -799,7 +799,7 @@ func (ev *evaluator) binary(x *ast.Binary, sc *env, src *source) *value {
 	case token.EQL, token.NEQ:
 		eq, ok := ev.equal(l, r)
 		if !ok {
-			return unknown("comparison at %s cannot be decided", site{src, x.OpPos.Offset})
+			return unknown("comparison at %s cannot be decided", site{src, x.OpPos.Offset()})
 		}
 		return boolValue(eq == (x.Op == token.EQL))
 	case token.SUB, token.MUL, token.QUO, token.LSS, token.GTR, token.LEQ, token.GEQ:

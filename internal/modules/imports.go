@@ -45,7 +45,7 @@ func importsOf(file string, f *ast.File) []importRef {
 	}
 	var refs []importRef
 	add := func(e ast.Expr) {
-		if r, ok := importTarget(file, e); ok {
+		if r, ok := importTarget(file, f.Lines, e); ok {
 			refs = append(refs, r)
 		}
 	}
@@ -131,9 +131,9 @@ func unparen(e ast.Expr) ast.Expr {
 
 // importTarget resolves an imported expression to a repository path. ok
 // is false for expressions that name no file of the repository.
-func importTarget(file string, e ast.Expr) (importRef, bool) {
+func importTarget(file string, lines *token.File, e ast.Expr) (importRef, bool) {
 	e = unparen(e)
-	ref := importRef{from: file, line: e.Pos().Line}
+	ref := importRef{from: file, line: lines.Line(e.Pos())}
 	switch p := e.(type) {
 	case *ast.Path:
 		text, literal := literalPath(p)

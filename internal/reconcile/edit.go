@@ -21,7 +21,7 @@ type edit struct {
 }
 
 // offset is the byte offset of a position in its file.
-func offset(p token.Pos) int { return p.Offset }
+func offset(p token.Pos) int { return p.Offset() }
 
 func nodeEdit(file string, n ast.Node, text string) edit {
 	return edit{file: file, start: offset(n.Pos()), end: offset(n.End()), text: text}

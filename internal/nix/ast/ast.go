@@ -1,6 +1,7 @@
 // Package ast declares the types used to represent Nix syntax trees, in the
-// manner of go/ast. Every node carries the position of its first and last
-// byte, so tools can point at file:line:col.
+// manner of go/ast. Every node carries the position of its first byte and
+// of the byte after it, as byte offsets (token.Pos); the file's line table
+// (File.Lines) turns them into file:line:col.
 package ast
 
 import "github.com/driftcheck/driftcheck/internal/nix/token"
@@ -29,7 +30,11 @@ type File struct {
 	Expr     Expr
 	Comments []*Comment
 	EOF      token.Pos
+	Lines    *token.File // where the lines start: positions to line:col
 }
+
+// Position resolves a position in the file to file:line:col.
+func (f *File) Position(p token.Pos) token.Position { return f.Lines.Position(p) }
 
 // Comment is a # line comment or a /* */ block comment, kept as trivia.
 type Comment struct {

@@ -137,7 +137,7 @@ func Inspect(node Node, f func(Node) bool) {
 // Pos returns the position of the file's expression.
 func (f *File) Pos() token.Pos {
 	if f.Expr == nil {
-		return token.Pos{}
+		return token.NoPos
 	}
 	return f.Expr.Pos()
 }

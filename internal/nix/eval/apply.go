@@ -241,7 +241,7 @@ func PosOf(t *Thunk, fallback ast.Node) token.Pos {
 		return t.Expr.Pos()
 	}
 	if fallback == nil {
-		return token.Pos{}
+		return token.NoPos
 	}
 	return fallback.Pos()
 }

@@ -33,7 +33,7 @@ const (
 // handed out so far: half of the number the rest of the source would need
 // at the same rate, so that the last chunk, partly unused, stays small.
 func (p *parser) chunkSize(used, need int) int {
-	off := p.tok.Pos.Offset
+	off := p.tok.Pos.Offset()
 	n := used * (p.size - off) / (2 * max(off, 1))
 	return max(need, min(max(n, minChunk), maxChunk))
 }

@@ -242,10 +242,7 @@ func (p *parser) parseBinary(minPrec int) ast.Expr {
 	lastNonassoc := -1
 	chain := 0 // left-nested nodes built here deepen the tree without recursion
 	for {
-		op := struct { // not the whole Lexeme: a copy of it costs
-			Tok token.Token
-			Pos token.Pos
-		}{p.tok.Tok, p.tok.Pos}
+		op := p.tok
 		prec, as := binaryPrec(op.Tok)
 		if prec == 0 || prec < minPrec {
 			if op.Tok == token.PIPE_R || op.Tok == token.PIPE_L {
@@ -387,22 +384,19 @@ func (p *parser) parseInterp() *ast.Interp {
 func (p *parser) parseSimple() ast.Expr {
 	p.enter()
 	defer p.leave()
-	// Only the fields needed are read from p.tok, before p.next(); a copy
-	// of the whole Lexeme costs.
-	pos := p.tok.Pos
-	switch p.tok.Tok {
+	tok := p.tok
+	pos := tok.Pos
+	switch tok.Tok {
 	case token.IDENT:
 		return p.parseIdent()
 	case token.INT:
-		lit, end := p.tok.Lit, p.tok.End
 		p.next()
-		v, _ := strconv.ParseInt(lit, 10, 64) // the scanner validated it
-		return &ast.Int{ValuePos: pos, Lit: lit, Value: v, EndP: end}
+		v, _ := strconv.ParseInt(tok.Lit, 10, 64) // the scanner validated it
+		return &ast.Int{ValuePos: pos, Lit: tok.Lit, Value: v, EndP: tok.End}
 	case token.FLOAT:
-		lit, end := p.tok.Lit, p.tok.End
 		p.next()
-		v, _ := strconv.ParseFloat(lit, 64)
-		return &ast.Float{ValuePos: pos, Lit: lit, Value: v, EndP: end}
+		v, _ := strconv.ParseFloat(tok.Lit, 64)
+		return &ast.Float{ValuePos: pos, Lit: tok.Lit, Value: v, EndP: tok.End}
 	case token.STRING_OPEN:
 		return p.parseString()
 	case token.IND_STRING_OPEN:

@@ -43,9 +43,9 @@ func FuzzParse(f *testing.F) {
 			if n == nil {
 				return false
 			}
-			start, end := n.Pos(), n.End()
-			if start.Offset < 0 || end.Offset > len(src) || start.Offset > end.Offset {
-				t.Fatalf("%T spans %d..%d, input has %d bytes", n, start.Offset, end.Offset, len(src))
+			start, end := n.Pos().Offset(), n.End().Offset()
+			if start < 0 || end > len(src) || start > end {
+				t.Fatalf("%T spans %d..%d, input has %d bytes", n, start, end, len(src))
 			}
 			return true
 		})

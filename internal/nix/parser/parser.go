@@ -87,6 +87,7 @@ func (o Options) ParseFile(filename string, src []byte) (f *ast.File, err error)
 		p.errorExpected("end of file")
 	}
 	p.file.EOF = p.tok.Pos
+	p.file.Lines = p.sc.File()
 	p.file.Comments = p.cmts.popTo(p, &p.commentList, 0)
 	return p.file, nil
 }
@@ -154,7 +155,7 @@ func (p *parser) errorAt(off int, msg string) {
 }
 
 func (p *parser) error(pos token.Pos, msg string) {
-	p.errs.Add(token.Position{Filename: p.file.Name, Pos: pos}, msg)
+	p.errs.Add(p.sc.File().Position(pos), msg)
 	panic(bailout{})
 }
 
@@ -186,7 +187,6 @@ func (p *parser) errorExpected(what string) {
 
 // scan stores the next non-comment lexeme from the scanner in *lx,
 // recording comments as trivia and turning scanner errors into a bailout.
-// (A Lexeme is 96 bytes; storing it in place saves copies.)
 func (p *parser) scan(lx *scanner.Lexeme) {
 	for {
 		*lx = p.sc.Scan()
@@ -224,8 +224,7 @@ func (p *parser) peek(n int) scanner.Lexeme {
 }
 
 // expect consumes a tok, or reports an error. expectPos and expectEnd
-// also return its position or end: callers need no more of the 96-byte
-// Lexeme, and copying it costs.
+// also return its position or end.
 func (p *parser) expect(tok token.Token) {
 	if p.tok.Tok != tok {
 		p.errorExpected("'" + tok.String() + "'")

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/driftcheck/driftcheck/internal/nix/ast"
+	"github.com/driftcheck/driftcheck/internal/nix/token"
 )
 
 func TestParseShapes(t *testing.T) {
@@ -184,7 +185,7 @@ func TestPositions(t *testing.T) {
 	ast.Inspect(f, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.Ident, *ast.String, *ast.Interp, *ast.Attr:
-			got = append(got, fmt.Sprintf("%T %s-%s", n, n.Pos(), n.End()))
+			got = append(got, fmt.Sprintf("%T %s-%s", n, lineCol(f, n.Pos()), lineCol(f, n.End())))
 		}
 		return true
 	})
@@ -198,10 +199,10 @@ func TestPositions(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("positions:\n got %q\nwant %q", got, want)
 	}
-	if len(f.Comments) != 1 || f.Comments[0].Text != "# c" || f.Comments[0].Pos().String() != "3:19" {
+	if len(f.Comments) != 1 || f.Comments[0].Text != "# c" || lineCol(f, f.Comments[0].Pos()) != "3:19" {
 		t.Errorf("comments = %+v, want one \"# c\" at 3:19", f.Comments)
 	}
-	if f.EOF.String() != "6:1" || f.EOF.Offset != len(src) {
+	if lineCol(f, f.EOF) != "6:1" || f.EOF.Offset() != len(src) {
 		t.Errorf("EOF = %+v, want 6:1 at offset %d", f.EOF, len(src))
 	}
 }
@@ -239,4 +240,10 @@ func TestLimits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lineCol is p as line:col in f.
+func lineCol(f *ast.File, p token.Pos) string {
+	pos := f.Position(p)
+	return fmt.Sprintf("%d:%d", pos.Line, pos.Col)
 }

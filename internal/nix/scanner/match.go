@@ -11,6 +11,7 @@ const (
 	cIdentStart = 1 << iota // [a-zA-Z_], first byte of ID
 	cIdent                  // [a-zA-Z0-9_'-], later bytes of ID
 	cPath                   // PATH_CHAR [a-zA-Z0-9._+-]
+	cScheme                 // [a-zA-Z0-9+.-], later bytes of a URI scheme
 	cSpace                  // [ \t\r\n]
 	cPunct                  // a byte that is a whole token by itself and starts no longer one
 )
@@ -33,6 +34,9 @@ func init() {
 		}
 		if letter || digit || b == '.' || b == '_' || b == '-' || b == '+' {
 			class[c] |= cPath
+		}
+		if letter || digit || b == '+' || b == '-' || b == '.' {
+			class[c] |= cScheme
 		}
 		if b == ' ' || b == '\t' || b == '\r' || b == '\n' {
 			class[c] |= cSpace
@@ -138,18 +142,21 @@ func matchSegments(b []byte) (int, bool) {
 	return i, true
 }
 
+// The matchers of paths and URIs take lead, the length of the run of
+// PATH_CHAR (or, for matchURI, of scheme characters) that b starts with,
+// which the scanner measures once per run.
+
 // matchPathOnly matches PATH {PATH_CHAR}*(\/{PATH_CHAR}+)+\/?.
-func matchPathOnly(b []byte) int {
-	i := countWhile(b, isPathChar)
-	n, ok := matchSegments(b[i:])
+func matchPathOnly(b []byte, lead int) int {
+	n, ok := matchSegments(b[lead:])
 	if !ok {
 		return 0
 	}
-	return i + n
+	return lead + n
 }
 
 // matchPath matches PATH or HPATH \~(\/{PATH_CHAR}+)+\/?.
-func matchPath(b []byte) int {
+func matchPath(b []byte, lead int) int {
 	if len(b) > 0 && b[0] == '~' {
 		n, ok := matchSegments(b[1:])
 		if !ok {
@@ -157,28 +164,24 @@ func matchPath(b []byte) int {
 		}
 		return 1 + n
 	}
-	return matchPathOnly(b)
+	return matchPathOnly(b, lead)
 }
 
 // matchPathSeg matches PATH_SEG {PATH_CHAR}*\/.
-func matchPathSeg(b []byte) int {
-	i := countWhile(b, isPathChar)
-	if i < len(b) && b[i] == '/' {
-		return i + 1
+func matchPathSeg(b []byte, lead int) int {
+	if lead < len(b) && b[lead] == '/' {
+		return lead + 1
 	}
 	return 0
 }
 
-// matchPathChars matches {PATH_CHAR}+.
-func matchPathChars(b []byte) int { return countWhile(b, isPathChar) }
-
 // matchPathSegDollar matches {PATH_SEG}\$\{ or {HPATH_START}\$\{; the
 // length includes the "${".
-func matchPathSegDollar(b []byte) int {
+func matchPathSegDollar(b []byte, lead int) int {
 	if hasPrefix(b, "~/${") {
 		return 4
 	}
-	n := matchPathSeg(b)
+	n := matchPathSeg(b, lead)
 	if n > 0 && hasPrefix(b[n:], "${") {
 		return n + 2
 	}
@@ -203,14 +206,13 @@ func matchSearchPath(b []byte) int {
 	return 0
 }
 
-// matchURI matches URI [a-zA-Z][a-zA-Z0-9\+\-\.]*\:[a-zA-Z0-9\%\/\?\:\@\&\=\+\$\,\-\_\.\!\~\*\']+.
-func matchURI(b []byte) int {
+// matchURI matches URI [a-zA-Z][a-zA-Z0-9\+\-\.]*\:[a-zA-Z0-9\%\/\?\:\@\&\=\+\$\,\-\_\.\!\~\*\']+;
+// i is the length of the scheme: the letter b starts with and the scheme
+// characters after it.
+func matchURI(b []byte, i int) int {
 	if len(b) == 0 || !isLetter(b[0]) {
 		return 0
 	}
-	i := 1 + countWhile(b[1:], func(c byte) bool {
-		return isLetter(c) || isDigit(c) || c == '+' || c == '-' || c == '.'
-	})
 	if i >= len(b) || b[i] != ':' {
 		return 0
 	}

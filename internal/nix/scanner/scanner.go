@@ -12,7 +12,6 @@ package scanner
 import (
 	"bytes"
 	"fmt"
-	"sort"
 	"strconv"
 
 	"github.com/driftcheck/driftcheck/internal/nix/token"
@@ -53,63 +52,52 @@ const (
 
 // Scanner tokenizes one source file. The zero value is not usable; call Init.
 type Scanner struct {
-	filename   string
-	src        []byte
-	text       string // src as one string: literals are substrings of it, not copies
-	mode       Mode
-	off        int
-	stack      []state
-	lineStarts []int
-	lineHint   int
-	pathFirst  int // length of the first segment while in stPathStart
-	errs       ErrorList
+	file      *token.File
+	src       []byte
+	text      string // src as one string: literals are substrings of it, not copies
+	mode      Mode
+	off       int
+	stack     []state
+	pathFirst int // length of the first segment while in stPathStart
+	errs      ErrorList
+	// The look-ahead of an identifier, a number or a dot for the '/' of a
+	// path or the ':' of a URI runs over the path (or scheme) characters
+	// that follow, and a run such as y.a.a.….a holds many tokens. Each run
+	// is measured once: a token starting inside the last run measured
+	// reuses its end, which keeps scanning linear in the input.
+	pathRun, schemeRun run
 }
 
+// run is a stretch [start, end) of bytes of one class that ends before a
+// byte outside it.
+type run struct{ start, end int }
+
 // Init prepares s to scan src. A Scanner may be initialised again; it then
-// reuses its internal buffers (line table, state stack).
+// reuses its state stack. The line table (File) is new for every source,
+// because the syntax tree keeps it.
 func (s *Scanner) Init(filename string, src []byte, mode Mode) {
-	lineStarts, stack := s.lineStarts[:0], append(s.stack[:0], stDefault)
-	*s = Scanner{filename: filename, src: src, text: string(src), mode: mode, stack: stack}
-	if n := bytes.Count(src, []byte{'\n'}) + 1; cap(lineStarts) < n {
-		lineStarts = make([]int, 0, n)
-	}
-	s.lineStarts = append(lineStarts, 0)
+	stack := append(s.stack[:0], stDefault)
+	*s = Scanner{src: src, text: string(src), mode: mode, stack: stack}
+	s.file = token.NewFile(filename, len(src))
 	for i := 0; ; {
 		j := bytes.IndexByte(src[i:], '\n')
 		if j < 0 {
 			break
 		}
 		i += j + 1
-		s.lineStarts = append(s.lineStarts, i)
+		s.file.AddLine(i)
 	}
 }
+
+// File is the line table of the source being scanned.
+func (s *Scanner) File() *token.File { return s.file }
 
 // Errors returns the errors reported so far.
 func (s *Scanner) Errors() ErrorList { return s.errs }
 
-// Pos converts a byte offset into a Pos.
-func (s *Scanner) Pos(off int) token.Pos {
-	ls, h := s.lineStarts, s.lineHint
-	if h >= len(ls) || ls[h] > off {
-		h = sort.SearchInts(ls, off+1) - 1
-	} else {
-		// Offsets mostly grow, and by little: walk forward a few lines
-		// before searching.
-		for i := 0; h+1 < len(ls) && ls[h+1] <= off; i++ {
-			if i == 4 {
-				h = sort.SearchInts(ls, off+1) - 1
-				break
-			}
-			h++
-		}
-	}
-	s.lineHint = h
-	return token.Pos{Offset: off, Line: h + 1, Col: off - ls[h] + 1}
-}
-
 // Position converts a byte offset into a file-qualified Position.
 func (s *Scanner) Position(off int) token.Position {
-	return token.Position{Filename: s.filename, Pos: s.Pos(off)}
+	return s.file.Position(token.PosAt(off))
 }
 
 func (s *Scanner) top() state      { return s.stack[len(s.stack)-1] }
@@ -125,38 +113,27 @@ func (s *Scanner) pop() {
 
 func (s *Scanner) lexeme(tok token.Token, start, end int) Lexeme {
 	var lit string
-	if tok.IsOperator() || tok.IsKeyword() || end == start {
+	switch {
+	case end == start:
+	case tok.IsOperator() || tok.IsKeyword():
 		lit = tok.String() // fixed text: no allocation
-		if end == start {
-			lit = ""
-		}
-	} else {
+	default:
 		lit = s.text[start:end]
 	}
-	pos := s.Pos(start)
-	endPos := pos
-	if end != start {
-		if h := s.lineHint; h+1 >= len(s.lineStarts) || s.lineStarts[h+1] > end {
-			// Same line: no search needed.
-			endPos = token.Pos{Offset: end, Line: pos.Line, Col: pos.Col + end - start}
-		} else {
-			endPos = s.Pos(end)
-		}
-	}
-	return Lexeme{Tok: tok, Pos: pos, End: endPos, Lit: lit, Value: lit}
+	return Lexeme{Tok: tok, Pos: token.PosAt(start), End: token.PosAt(end), Lit: lit, Value: lit}
 }
 
 func (s *Scanner) fail(off int, format string, args ...any) Lexeme {
 	s.errs.Add(s.Position(off), fmt.Sprintf(format, args...))
 	s.off = len(s.src)
-	return Lexeme{Tok: token.ILLEGAL, Pos: s.Pos(off), End: s.Pos(off)}
+	return Lexeme{Tok: token.ILLEGAL, Pos: token.PosAt(off), End: token.PosAt(off)}
 }
 
 // Scan returns the next lexeme. After an error it returns ILLEGAL, and the
 // error is in Errors; at the end of input it returns EOF.
 func (s *Scanner) Scan() (lx Lexeme) {
 	if len(s.errs) > 0 {
-		return Lexeme{Tok: token.ILLEGAL, Pos: s.Pos(s.off), End: s.Pos(s.off)}
+		return Lexeme{Tok: token.ILLEGAL, Pos: token.PosAt(s.off), End: token.PosAt(s.off)}
 	}
 	switch s.top() {
 	case stString:
@@ -174,10 +151,7 @@ func (s *Scanner) Scan() (lx Lexeme) {
 			return lx
 		}
 	}
-	if !s.scanFast(&lx) {
-		lx = s.scanDefault()
-	}
-	return lx
+	return s.scanDefault()
 }
 
 // skipSpace skips whitespace and reports whether a comment follows.
@@ -220,9 +194,6 @@ const (
 	ruleInt
 	ruleFloat
 	ruleDollarCurly
-	ruleRBrace
-	ruleLBrace
-	ruleString
 	ruleIndString
 	rulePathSegDollar
 	rulePath
@@ -273,104 +244,36 @@ var operators1 = [256]token.Token{
 	'<': token.LSS, '>': token.GTR,
 }
 
-// scanFast scans, into *lx, the tokens most source consists of
-// (identifiers, keywords, punctuation, '=', '.'), where the general longest
-// match of scanDefault, which tries every rule, could only come to the same
-// result. It reports false, having done nothing, for any other token. It
-// fills Scan's result in place: a Lexeme is 96 bytes, and copies of it were
-// a visible part of the scanner's time.
-func (s *Scanner) scanFast(lx *Lexeme) bool {
+// scanDefault scans one token in the default start condition: the
+// longest match over Nix's rules, ties to the earlier rule, as flex does.
+// Only the rules that can start with the first byte are tried, and the
+// common tokens (punctuation, identifiers that no path or URI extends) are
+// decided without trying the others.
+func (s *Scanner) scanDefault() Lexeme {
 	start := s.off
 	if start >= len(s.src) {
-		return false
+		return Lexeme{Tok: token.EOF, Pos: token.PosAt(start), End: token.PosAt(start)}
 	}
 	rest := s.src[start:]
-	switch c := rest[0]; {
-	case class[c]&cIdentStart != 0:
-		// An identifier, unless a path or URI is longer: both need a '/'
-		// or ':' right after the leading run of path characters (for a
-		// URI, of scheme characters, a subset). That run extends the
-		// identifier by '.' and '+' and stops at its '\'', so scanning on
-		// from the identifier's end finds every such '/' or ':' (and, after
-		// a '\'', some that do not matter, which only sends a few
-		// identifiers to scanDefault).
+	c := rest[0]
+	if class[c]&cPunct != 0 {
+		// A byte that starts no longer token than itself.
+		return s.punct(start, c)
+	}
+	// A path needs a '/' after its leading path characters, a URI a ':'
+	// after its scheme; most identifiers and numbers have neither.
+	lead := s.pathRun.through(s.src, start, cPath) - start
+	extended := lead < len(rest) && (rest[lead] == '/' || rest[lead] == ':') || c == '~'
+	if class[c]&cIdentStart != 0 && !extended {
 		n := 1
 		for n < len(rest) && class[rest[n]]&cIdent != 0 {
 			n++
 		}
-		lead := n
-		for lead < len(rest) && class[rest[lead]]&cPath != 0 {
-			lead++
-		}
-		if lead == len(rest) || rest[lead] != '/' && rest[lead] != ':' {
-			s.off = start + n
-			lit := s.text[start : start+n]
-			s.setShort(lx, token.Lookup(lit), start, n, lit)
-			return true
-		}
-	case class[c]&cPunct != 0:
-		// A byte that starts no longer token than itself.
-		s.off = start + 1
-		tok := punct[c]
-		switch tok {
-		case token.LBRACE:
-			s.push(stDefault)
-		case token.RBRACE:
-			s.pop()
-		case token.STRING_OPEN:
-			s.push(stString)
-		}
-		lit := tok.String()
-		if tok == token.STRING_OPEN {
-			lit = s.text[start : start+1] // not an operator: source text, as lexeme does
-		}
-		s.setShort(lx, tok, start, 1, lit)
-		return true
-	case c == '=':
-		// "==" or "=": nothing else starts with '='.
-		if len(rest) > 1 && rest[1] == '=' {
-			s.off = start + 2
-			s.setShort(lx, token.EQL, start, 2, token.EQL.String())
-		} else {
-			s.off = start + 1
-			s.setShort(lx, token.ASSIGN, start, 1, token.ASSIGN.String())
-		}
-		return true
-	case c == '.':
-		// A select's dot, unless a float (.5), "..." or a path (./a, .a/b,
-		// ../a) starts here.
-		if len(rest) > 1 && (isDigit(rest[1]) || rest[1] == '.' || rest[1] == '/') {
-			return false
-		}
-		lead := 1
-		for lead < len(rest) && class[rest[lead]]&cPath != 0 {
-			lead++
-		}
-		if lead < len(rest) && rest[lead] == '/' {
-			return false
-		}
-		s.off = start + 1
-		s.setShort(lx, token.DOT, start, 1, token.DOT.String())
-		return true
+		s.off = start + n
+		lit := s.text[start:s.off]
+		tok := token.Lookup(lit)
+		return Lexeme{Tok: tok, Pos: token.PosAt(start), End: token.PosAt(s.off), Lit: lit, Value: lit}
 	}
-	return false
-}
-
-// setShort fills *lx for a token of n bytes that holds no newline.
-func (s *Scanner) setShort(lx *Lexeme, tok token.Token, start, n int, lit string) {
-	pos := s.Pos(start)
-	lx.Tok, lx.Pos, lx.Lit, lx.Value, lx.Indent = tok, pos, lit, lit, false
-	pos.Offset += n
-	pos.Col += n
-	lx.End = pos
-}
-
-func (s *Scanner) scanDefault() Lexeme {
-	start := s.off
-	if start >= len(s.src) {
-		return Lexeme{Tok: token.EOF, Pos: s.Pos(start), End: s.Pos(start)}
-	}
-	rest := s.src[start:]
 	best, which := 0, ruleNone
 	consider := func(n int, r rule) {
 		if n > best { // strictly longer: ties keep the earlier rule
@@ -385,8 +288,6 @@ func (s *Scanner) scanDefault() Lexeme {
 		consider(2, ruleOperator)
 		opTok = t
 	}
-	// Only try the expressions that can start with this byte.
-	c := rest[0]
 	if isLetter(c) || c == '_' {
 		consider(matchIdent(rest), ruleIdent)
 	}
@@ -401,12 +302,6 @@ func (s *Scanner) scanDefault() Lexeme {
 		if hasPrefix(rest, "${") {
 			consider(2, ruleDollarCurly)
 		}
-	case '}':
-		consider(1, ruleRBrace)
-	case '{':
-		consider(1, ruleLBrace)
-	case '"':
-		consider(1, ruleString)
 	case '\'':
 		if hasPrefix(rest, "''") {
 			consider(2, ruleIndString)
@@ -414,16 +309,13 @@ func (s *Scanner) scanDefault() Lexeme {
 	case '<':
 		consider(matchSearchPath(rest), ruleSearchPath)
 	}
-	// A path needs a '/' after its leading path characters, a URI a ':'
-	// after its scheme; most identifiers have neither, so look first.
-	lead := countWhile(rest, isPathChar)
-	if lead < len(rest) && (rest[lead] == '/' || rest[lead] == ':') || c == '~' {
+	if extended {
 		if isPathChar(c) || c == '/' || c == '~' {
-			consider(matchPathSegDollar(rest), rulePathSegDollar)
-			consider(matchPath(rest), rulePath)
+			consider(matchPathSegDollar(rest, lead), rulePathSegDollar)
+			consider(matchPath(rest, lead), rulePath)
 		}
 		if isLetter(c) {
-			consider(matchURI(rest), ruleURI)
+			consider(matchURI(rest, s.schemeRun.through(s.src, start+1, cScheme)-start), ruleURI)
 		}
 	}
 	consider(1, ruleChar)
@@ -456,18 +348,6 @@ func (s *Scanner) scanDefault() Lexeme {
 		s.off = end
 		s.push(stDefault)
 		return s.lexeme(token.DOLLAR_CURLY, start, end)
-	case ruleRBrace:
-		s.off = end
-		s.pop()
-		return s.lexeme(token.RBRACE, start, end)
-	case ruleLBrace:
-		s.off = end
-		s.push(stDefault)
-		return s.lexeme(token.LBRACE, start, end)
-	case ruleString:
-		s.off = end
-		s.push(stString)
-		return s.lexeme(token.STRING_OPEN, start, end)
 	case ruleIndString:
 		// ''(\ *\n)? : a first line holding only spaces is part of the opener.
 		i := end
@@ -500,6 +380,41 @@ func (s *Scanner) scanDefault() Lexeme {
 		return s.lexeme(t, start, start+1)
 	}
 	return s.fail(start, "unexpected character %s", quoteByte(rest[0]))
+}
+
+// punct scans a byte that is a token by itself; '{', '}' and '"' also
+// change the start condition.
+func (s *Scanner) punct(start int, c byte) Lexeme {
+	s.off = start + 1
+	tok := punct[c]
+	lit := tok.String()
+	switch tok {
+	case token.LBRACE:
+		s.push(stDefault)
+	case token.RBRACE:
+		s.pop()
+	case token.STRING_OPEN:
+		s.push(stString)
+		lit = s.text[start : start+1] // not an operator: source text, as lexeme gives
+	}
+	return Lexeme{Tok: tok, Pos: token.PosAt(start), End: token.PosAt(start + 1), Lit: lit, Value: lit}
+}
+
+// through is the end of the run of bytes of class cl that holds off (off
+// itself when src[off] is not of the class). A run is measured once: for
+// an offset inside the run measured last, its end is known.
+func (r *run) through(src []byte, off int, cl uint8) int {
+	if r.start <= off && off < r.end {
+		return r.end
+	}
+	end := off
+	for end < len(src) && class[src[end]]&cl != 0 {
+		end++
+	}
+	if end > off {
+		*r = run{off, end}
+	}
+	return end
 }
 
 // scanPath handles a PATH or HPATH match of src[start:end]. A path that
@@ -537,7 +452,8 @@ func (s *Scanner) scanPathPart() Lexeme {
 		s.off = start + 2
 		return s.lexeme(token.DOLLAR_CURLY, start, start+2)
 	}
-	n := max(matchPathOnly(rest), matchPathSeg(rest), matchPathChars(rest))
+	lead := s.pathRun.through(s.src, start, cPath) - start
+	n := max(matchPathOnly(rest, lead), matchPathSeg(rest, lead), lead)
 	if n > 0 {
 		end := start + n
 		s.off = end

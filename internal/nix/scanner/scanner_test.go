@@ -71,7 +71,8 @@ func TestPos(t *testing.T) {
 	s.Init("p.nix", []byte("a\n  bb\n\nc"), 0)
 	var got []string
 	for lx := s.Scan(); lx.Tok != token.EOF; lx = s.Scan() {
-		got = append(got, fmt.Sprintf("%s@%s-%s/%d", lx.Lit, lx.Pos, lx.End, lx.Pos.Offset))
+		pos, end := s.File().Position(lx.Pos), s.File().Position(lx.End)
+		got = append(got, fmt.Sprintf("%s@%d:%d-%d:%d/%d", lx.Lit, pos.Line, pos.Col, end.Line, end.Col, lx.Pos.Offset()))
 	}
 	want := "a@1:1-1:2/0 bb@2:3-2:5/4 c@4:1-4:2/8"
 	if strings.Join(got, " ") != want {

@@ -2,40 +2,109 @@
 // positions, in the manner of go/token.
 package token
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+)
 
-// Pos is a position in a source file. Line and Col are 1-based; Col counts
-// bytes, as Nix's own error messages do. The zero Pos is "no position".
-type Pos struct {
-	Offset int // byte offset, 0-based
-	Line   int
-	Col    int
-}
+// Pos is a position in one source file, compact as go/token's: the byte
+// offset plus one, so that the zero Pos, NoPos, means "no position". Line
+// and column are computed when needed, from the file's line table (File).
+type Pos int
+
+// NoPos is the zero Pos: no position.
+const NoPos Pos = 0
 
 // IsValid reports whether p is a real position.
-func (p Pos) IsValid() bool { return p.Line > 0 }
+func (p Pos) IsValid() bool { return p != NoPos }
 
-func (p Pos) String() string {
-	if !p.IsValid() {
-		return "-"
-	}
-	return fmt.Sprintf("%d:%d", p.Line, p.Col)
-}
+// Offset is the byte offset of p in its file, 0-based; -1 for NoPos.
+func (p Pos) Offset() int { return int(p) - 1 }
 
-// Position is a Pos qualified by the file it belongs to.
+// PosAt is the Pos of a byte offset.
+func PosAt(offset int) Pos { return Pos(offset + 1) }
+
+// Position is a Pos resolved against its file: file name, byte offset, and
+// line and column, 1-based. Col counts bytes, as Nix's own error messages
+// do. A Position with Line 0 is not valid.
 type Position struct {
 	Filename string
-	Pos
+	Offset   int // byte offset, 0-based
+	Line     int
+	Col      int
 }
 
+// IsValid reports whether the position has a line.
+func (p Position) IsValid() bool { return p.Line > 0 }
+
+// String is file:line:col, line:col without a file name, the file name
+// alone without a line, and "-" without either.
 func (p Position) String() string {
-	if p.Filename == "" {
-		return p.Pos.String()
+	switch {
+	case p.Filename != "" && p.IsValid():
+		return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Col)
+	case p.Filename != "":
+		return p.Filename
+	case p.IsValid():
+		return fmt.Sprintf("%d:%d", p.Line, p.Col)
+	}
+	return "-"
+}
+
+// File is the line table of one source file: where each line starts.
+// The scanner fills it as it reads the source; positions are resolved
+// through it only when printed.
+type File struct {
+	name  string
+	size  int
+	lines []int // offset of the first byte of each line; lines[0] is 0
+}
+
+// NewFile is the line table of a file of size bytes, holding its first
+// line.
+func NewFile(name string, size int) *File {
+	return &File{name: name, size: size, lines: []int{0}}
+}
+
+// Name is the file name positions are reported with.
+func (f *File) Name() string { return f.name }
+
+// Size is the file's length in bytes.
+func (f *File) Size() int { return f.size }
+
+// LineCount is the number of lines recorded.
+func (f *File) LineCount() int { return len(f.lines) }
+
+// AddLine records that a line starts at offset. Offsets must grow and
+// stay inside the file (the end of the file counts: a final newline starts
+// a last, empty line); others are ignored, as go/token does.
+func (f *File) AddLine(offset int) {
+	if n := len(f.lines); (n == 0 || f.lines[n-1] < offset) && offset <= f.size {
+		f.lines = append(f.lines, offset)
+	}
+}
+
+// Pos is the Pos of an offset in f.
+func (f *File) Pos(offset int) Pos { return PosAt(offset) }
+
+// Offset is the byte offset of p.
+func (f *File) Offset(p Pos) int { return p.Offset() }
+
+// Line is the 1-based line of p, 0 for NoPos.
+func (f *File) Line(p Pos) int { return f.Position(p).Line }
+
+// Position resolves p: line and column from the line table. NoPos (or a
+// nil File) gives a Position without a line.
+func (f *File) Position(p Pos) Position {
+	if f == nil {
+		return Position{}
 	}
 	if !p.IsValid() {
-		return p.Filename
+		return Position{Filename: f.name}
 	}
-	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Col)
+	off := p.Offset()
+	i := sort.SearchInts(f.lines, off+1) - 1
+	return Position{Filename: f.name, Offset: off, Line: i + 1, Col: off - f.lines[i] + 1}
 }
 
 // Token is a lexical token kind.
