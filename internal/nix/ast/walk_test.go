@@ -2,6 +2,11 @@ package ast_test
 
 import (
 	"fmt"
+	goast "go/ast"
+	goparser "go/parser"
+	gotoken "go/token"
+	"io/fs"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -77,4 +82,105 @@ func TestWalkPruneAndNil(t *testing.T) {
 	if leave != 7 {
 		t.Errorf("%d Visit(nil) calls, want 7", leave)
 	}
+}
+
+// everyKind is a file holding every kind of node the parser makes.
+const everyKind = `let
+  inherit (s) k;
+  inherit j;
+  v = rec { a.${k} = "t${k}"; b = ''x${v}''; };
+  old = let { body = 1; };
+in { a, b ? 1.5 }@x:
+  with w; assert !a -> b ? c;
+  if a.b or c then [ ./p/${v} <nixpkgs> https://e.org/x (f 1) ] else -v
+`
+
+// TestWalkVisitsEveryNode checks the walker's coverage: every kind of node
+// declared in this package (every type with a Pos method, read from the
+// package's source, so that a new kind cannot be forgotten) is visited, and
+// every node a visited node holds in a field is visited too.
+func TestWalkVisitsEveryNode(t *testing.T) {
+	f, err := parser.ParseFile("every.nix", []byte(everyKind))
+	if err != nil {
+		t.Fatal(err)
+	}
+	visited := map[ast.Node]bool{}
+	kinds := map[string]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if n != nil {
+			visited[n] = true
+			kinds[reflect.TypeOf(n).Elem().Name()] = true
+		}
+		return true
+	})
+	for n := range visited {
+		for _, c := range fieldNodes(n) {
+			if !visited[c] {
+				t.Errorf("the walker skips the %T held by a %T", c, n)
+			}
+		}
+	}
+	for _, k := range nodeKinds(t) {
+		if !kinds[k] && k != "Comment" { // comments are trivia, in File.Comments
+			t.Errorf("the walker never visited a %s (or the test source lacks one)", k)
+		}
+	}
+}
+
+// fieldNodes lists the nodes n holds in its fields, directly or in slices,
+// except its comments.
+func fieldNodes(n ast.Node) []ast.Node {
+	nodeType := reflect.TypeOf((*ast.Node)(nil)).Elem()
+	var out []ast.Node
+	add := func(v reflect.Value) {
+		if v.Type().Implements(nodeType) && !v.IsNil() {
+			out = append(out, v.Interface().(ast.Node))
+		}
+	}
+	v := reflect.ValueOf(n).Elem()
+	for i := range v.NumField() {
+		field := v.Field(i)
+		if v.Type().Field(i).Name == "Comments" {
+			continue
+		}
+		switch {
+		case field.Kind() == reflect.Slice:
+			for j := range field.Len() {
+				add(field.Index(j))
+			}
+		case field.Kind() == reflect.Interface || field.Kind() == reflect.Pointer:
+			add(field)
+		}
+	}
+	return out
+}
+
+// nodeKinds reads the package's source for the types that have a Pos
+// method: the kinds of node.
+func nodeKinds(t *testing.T) []string {
+	t.Helper()
+	pkgs, err := goparser.ParseDir(gotoken.NewFileSet(), ".", func(fi fs.FileInfo) bool {
+		return !strings.HasSuffix(fi.Name(), "_test.go")
+	}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, pkg := range pkgs {
+		for _, file := range pkg.Files {
+			for _, d := range file.Decls {
+				fn, ok := d.(*goast.FuncDecl)
+				if !ok || fn.Name.Name != "Pos" || fn.Recv == nil {
+					continue
+				}
+				if star, ok := fn.Recv.List[0].Type.(*goast.StarExpr); ok {
+					out = append(out, star.X.(*goast.Ident).Name)
+				}
+			}
+		}
+	}
+	if len(out) < 20 {
+		t.Fatalf("found %d node kinds in the package source, want the whole tree's", len(out))
+	}
+	return out
 }
