@@ -62,6 +62,7 @@ too; without it they are warnings.`,
 // takes the same.
 func (o *checkOptions) addFlags(f *pflag.FlagSet) {
 	o.repoOptions.addFlags(f)
+	o.addHostFlags(f, "the repository's only host, else the host named like this machine (hostname); a repository without hosts is read whole")
 	f.StringArrayVar(&o.scope, "scope", nil, "live unit name glob whose undeclared units count as drift (repeatable; default: "+drift.ConfigFile+" at the revision, else the declared names only)")
 	f.StringVar(&o.liveSource, "live", "dbus", `where the host's units come from: "dbus", or a snapshot file written by driftcheck snapshot`)
 	f.StringVar(&o.busAddress, "bus-address", "", "D-Bus address of the system bus (default $DBUS_SYSTEM_BUS_ADDRESS, else the system bus)")
@@ -130,8 +131,11 @@ func (o checkOptions) driftOptions() (drift.Options, error) {
 		DeploySource:     o.deploySource,
 		NixosVersionPath: o.nixosVersionPath,
 		Strict:           o.strict,
+		Host:             o.Host,
+		Entries:          o.Entries,
+		Hostname:         machineHostname(),
+		AllFiles:         o.AllFiles,
 	}
-	o.decl.apply(&opts)
 	o.decl.apply(&opts)
 	if o.history == 0 {
 		opts.History = -1 // the flag's 0 means none; the option's 0 means the default

@@ -55,6 +55,7 @@ the drift gate; 2 error; 4 still at or above the threshold afterwards.`,
 	}
 	f := cmd.Flags()
 	o.addFlags(f)
+	o.addHostFlags(f, "the repository's only host, else the host named like this machine (hostname); a repository without hosts is read whole")
 	f.StringArrayVar(&o.scope, "scope", nil, "live unit name glob for the drift gate (repeatable; default as for check)")
 	f.StringVar(&o.busAddress, "bus-address", "", "D-Bus address of the system bus")
 	f.BoolVar(&o.noDriftGate, "no-drift-gate", false, "prune without checking that git and host agree (loud warning)")
@@ -157,6 +158,10 @@ func (o pruneOptions) driftCheck(ctx context.Context) (*drift.Report, error) {
 		Scope:      o.scope,
 		BusAddress: o.busAddress,
 		Strict:     true,
+		Host:       o.Host,
+		Entries:    o.Entries,
+		Hostname:   machineHostname(),
+		AllFiles:   o.AllFiles,
 	}
 	o.decl.apply(&opts)
 	return drift.Check(ctx, opts)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -18,6 +19,41 @@ type repoOptions struct {
 	Repo    string
 	Rev     string
 	Modules []string
+	hostOptions
+}
+
+// hostOptions say which host of a many-host repository to read.
+type hostOptions struct {
+	Host     string
+	Entries  []string
+	AllFiles bool
+}
+
+// addHostFlags adds --host, --entry and --all-files; what is the default
+// is the command's: the machine's hostname (check, snapshot, prune) or
+// every file (units).
+func (o *hostOptions) addHostFlags(fs *pflag.FlagSet, dflt string) {
+	fs.StringVar(&o.Host, "host", "", "the host to read, as the repository names it (nixosConfigurations.<host>, a colmena node, a clan machine; see driftcheck hosts); default: "+dflt)
+	fs.StringArrayVar(&o.Entries, "entry", nil, "entry module of the host to read, relative to the repository root (repeatable), for hosts the repository does not define in a form driftcheck reads")
+	fs.BoolVar(&o.AllFiles, "all-files", false, "read every file matching --modules as one configuration, even where the repository defines hosts")
+}
+
+// validate rejects --all-files together with a host.
+func (o *hostOptions) validate() error {
+	if o.AllFiles && (o.Host != "" || len(o.Entries) > 0) {
+		return errors.New("--all-files reads every file; it excludes --host and --entry")
+	}
+	return nil
+}
+
+// machineHostname is this machine's name, the default host of check,
+// snapshot and prune, as nixos-rebuild and comin default to it.
+func machineHostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return h
 }
 
 func (o *repoOptions) addFlags(fs *pflag.FlagSet) {
@@ -37,8 +73,10 @@ func (o *repoOptions) validate() error {
 	if strings.TrimSpace(o.Rev) == "" {
 		return errors.New("--rev: empty revision (give a branch, tag or commit; HEAD is the default)")
 	}
-	_, err := o.globs()
-	return err
+	if _, err := o.globs(); err != nil {
+		return err
+	}
+	return o.hostOptions.validate()
 }
 
 // globs validates --modules.
@@ -56,7 +94,21 @@ func (o *repoOptions) load(ctx context.Context) (*modules.Loaded, error) {
 	if err := o.validate(); err != nil {
 		return nil, cannotRun(err)
 	}
+	if o.Host != "" || len(o.Entries) > 0 {
+		l, err := modules.LoadHost(ctx, modules.Options{Repo: o.Repo, Rev: o.Rev}, modules.HostSpec{Name: o.Host, Entries: o.Entries})
+		if err != nil {
+			return nil, cannotRun(err)
+		}
+		return l, nil
+	}
 	l, err := modules.Load(ctx, modules.Options{Repo: o.Repo, Rev: o.Rev, Globs: o.Modules})
+	if err == nil && !o.AllFiles {
+		inv, herr := modules.Hosts(ctx, l.Revision)
+		if herr != nil {
+			return nil, cannotRun(herr)
+		}
+		l.Hosts = inv.Names()
+	}
 	if errors.Is(err, modules.ErrNoFiles) {
 		return nil, cannotRun(fmt.Errorf("%w (see --modules)", err))
 	}

@@ -73,6 +73,7 @@ written and lists what could not be read).`,
 	f.StringVar(&o.format, "format", "json", "output format: json or text")
 	o.repo.addFlags(f)
 	o.decl.addFlags(f, false)
+	o.repo.addHostFlags(f, "the repository's only host, else the host named like this machine (hostname); a repository without hosts is read whole")
 	// Unlike for check, the repository is optional here: without these
 	// flags no declared names are read.
 	repo := f.Lookup("repo")
@@ -159,7 +160,8 @@ func (o snapshotOptions) query(ctx context.Context) (live.Query, error) {
 	if !o.fromRepo {
 		return q, nil
 	}
-	opts := drift.Options{RepoDir: o.repo.Repo, Rev: o.repo.Rev, Modules: o.repo.Modules, Scope: o.scope}
+	opts := drift.Options{RepoDir: o.repo.Repo, Rev: o.repo.Rev, Modules: o.repo.Modules, Scope: o.scope,
+		Host: o.repo.Host, Entries: o.repo.Entries, Hostname: machineHostname(), AllFiles: o.repo.AllFiles}
 	o.decl.apply(&opts)
 	checkQuery, err := drift.Query(ctx, opts)
 	if err != nil {

@@ -42,6 +42,7 @@ did not parse, 2 could not run (also when no file matches --modules),
 	}
 	o.repo.addFlags(cmd.Flags())
 	o.decl.addFlags(cmd.Flags(), false)
+	o.repo.addHostFlags(cmd.Flags(), "none: every file matching --modules")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	return cmd
 }

@@ -50,6 +50,18 @@ type Options struct {
 	// (""), DeclaredEval or DeclaredBoth; Eval says how to evaluate.
 	Declared string
 	Eval     EvalOptions
+
+	// Host is the host whose import closure is the declared side. ""
+	// means: the only host of the repository, else the host named
+	// Hostname; a repository without hosts is read whole (Modules).
+	Host string
+	// Entries are the entry modules of the host to read (--entry).
+	Entries []string
+	// Hostname is this machine's name, the default host; "" = none.
+	Hostname string
+	// AllFiles reads every file matching Modules as one configuration,
+	// even in a repository that defines hosts.
+	AllFiles bool
 }
 
 // Report is the result of a check; its JSON form is the check command's
@@ -125,6 +137,11 @@ func (c *checker) gitFacts(ctx context.Context) (unitdiff.Input, error) {
 	if in.Scope, err = c.scope(ctx); err != nil {
 		return in, err
 	}
+	if c.host != nil && len(in.Declared.Units) == 0 && len(in.Scope) == 0 {
+		// Fail closed: nothing to compare must not read as in sync.
+		in.Declared.Unresolved = append(in.Declared.Unresolved, declared.Unresolved{File: c.hostEntry,
+			Reason: fmt.Sprintf("host %s declares no unit and no scope is set: there is nothing to compare", c.host.Name)})
+	}
 	if in.History, err = c.history(ctx); err != nil {
 		return in, err
 	}
@@ -187,6 +204,10 @@ type checker struct {
 	globs gitrev.Globs
 	notes []string
 	extra []unitdiff.Finding // findings about the check itself (a hygiene fact it could not read)
+	// host is the host whose closure is read; nil reads every file
+	// matching globs. hostEntry is its first entry file, for messages.
+	host      *modules.HostSpec
+	hostEntry string
 	// parses keeps the parsed module files of this check by path and blob
 	// hash: the revision and the earlier revisions of the stale search
 	// share most files. nil parses every file of every revision.
@@ -228,7 +249,11 @@ func newChecker(ctx context.Context, opts Options) (*checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolve revision %q: %w", opts.Rev, err)
 	}
-	return &checker{opts: opts, repo: repo, rev: rev, globs: globs, parses: modules.NewParseCache()}, nil
+	c := &checker{opts: opts, repo: repo, rev: rev, globs: globs, parses: modules.NewParseCache()}
+	if err := c.selectHost(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // ValidateScope rejects globs path.Match cannot use, so that a typo fails
@@ -274,7 +299,11 @@ func (c *checker) history(ctx context.Context) ([]unitdiff.Revision, error) {
 			earlier = append(earlier, r)
 		}
 	}
-	results, err := c.parses.ReadHistory(ctx, earlier, c.globs)
+	read := func() ([]declared.Result, error) { return c.parses.ReadHistory(ctx, earlier, c.globs) }
+	if c.host != nil {
+		read = func() ([]declared.Result, error) { return c.hostHistory(ctx, earlier) }
+	}
+	results, err := read()
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,10 @@ type Loaded struct {
 	Globs    gitrev.Globs
 	Files    []gitrev.File
 	Result   declared.Result
+	// Host is the host read (LoadHost); "" when every matching file was.
+	Host string
+	// Hosts are the hosts the revision defines.
+	Hosts []string
 }
 
 // Load opens the repository, resolves the revision and reads, parses and
@@ -83,7 +87,7 @@ func read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs, cache *Pa
 	for i, p := range parsed {
 		files[i] = p.File
 	}
-	return files, extractParsed(parsed), nil
+	return files, extractParsed(parsed, true), nil
 }
 
 // readRevision reads and parses the files of v that match globs, and the
@@ -133,10 +137,13 @@ func Extract(files []gitrev.File) declared.Result {
 }
 
 func extract(files []gitrev.File, cache *ParseCache) declared.Result {
-	return extractParsed(parseAll(files, cache))
+	return extractParsed(parseAll(files, cache), true)
 }
 
-func extractParsed(files []parsedFile) declared.Result {
+// extractParsed extracts units from parsed files. checkImports reports the
+// literal imports of files not among them as unresolved; a host's import
+// closure (ReadHost) follows imports itself and reports what it could not.
+func extractParsed(files []parsedFile, checkImports bool) declared.Result {
 	var sources []declared.SourceFile
 	var problems []declared.ParseError
 	for _, f := range files {
@@ -154,7 +161,7 @@ func extractParsed(files []parsedFile) declared.Result {
 	}
 	res := declared.Extract(sources)
 	res.Errors = append(res.Errors, problems...)
-	if unread := unreadImports(files); len(unread) > 0 {
+	if unread := unreadImports(files); checkImports && len(unread) > 0 {
 		res.Unresolved = append(res.Unresolved, unread...)
 		sort.SliceStable(res.Unresolved, func(i, j int) bool {
 			a, b := res.Unresolved[i], res.Unresolved[j]
@@ -184,4 +191,26 @@ func extractParsed(files []parsedFile) declared.Result {
 		res.Errors = []declared.ParseError{}
 	}
 	return res
+}
+
+// LoadHost is Load for one host: its import closure instead of the
+// module globs.
+func LoadHost(ctx context.Context, o Options, spec HostSpec) (*Loaded, error) {
+	repo, err := gitrev.Open(o.Repo)
+	if err != nil {
+		return nil, err
+	}
+	rev := o.Rev
+	if rev == "" {
+		rev = "HEAD"
+	}
+	v, err := repo.Resolve(ctx, rev)
+	if err != nil {
+		return nil, err
+	}
+	h, err := NewParseCache().ReadHost(ctx, v, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &Loaded{Repo: repo, Revision: v, Files: h.Files, Result: h.Result, Host: h.Host.Name, Hosts: h.Inventory.Names()}, nil
 }

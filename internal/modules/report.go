@@ -25,11 +25,13 @@ type UnitsReport struct {
 	// Fidelity lists where the static reader and the evaluation disagree
 	// (--declared both).
 	Fidelity []unitdiff.Fidelity
+	Host   string   // the host read, "" when every matching file was
+	Hosts  []string // the hosts the revision defines
 }
 
 // NewUnitsReport summarises a Load.
 func NewUnitsReport(l *Loaded) UnitsReport {
-	return UnitsReport{Rev: l.Revision.SHA, Files: len(l.Files), Result: l.Result}
+	return UnitsReport{Rev: l.Revision.SHA, Files: len(l.Files), Result: l.Result, Host: l.Host, Hosts: l.Hosts}
 }
 
 // WriteJSON writes {"schema","rev","units","unresolved","errors"}; the
@@ -39,13 +41,18 @@ func (r UnitsReport) WriteJSON(w io.Writer) error {
 		Schema     string                `json:"schema"`
 		Rev        string                `json:"rev"`
 		Evaluated  string                `json:"evaluated,omitempty"`
+		Host       string                `json:"host,omitempty"`
+		Hosts      []string              `json:"hosts,omitempty"`
 		Units      []declared.Unit       `json:"units"`
 		Unresolved []declared.Unresolved `json:"unresolved"`
 		Errors     []declared.ParseError `json:"errors"`
 		Fidelity   []unitdiff.Fidelity   `json:"fidelity,omitempty"`
-	}{UnitsSchema, r.Rev, r.Evaluated, r.Result.Units, r.Result.Unresolved, r.Result.Errors, r.Fidelity}
+	}{UnitsSchema, r.Rev, r.Evaluated, r.Host, r.Hosts, r.Result.Units, r.Result.Unresolved, r.Result.Errors, r.Fidelity}
 	if out.Units == nil {
 		out.Units = []declared.Unit{}
+	}
+	if out.Hosts == nil {
+		out.Hosts = []string{}
 	}
 	if out.Unresolved == nil {
 		out.Unresolved = []declared.Unresolved{}
@@ -66,10 +73,17 @@ func (r UnitsReport) WriteJSON(w io.Writer) error {
 // from the repository is escaped for the terminal.
 func (r UnitsReport) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
-	if r.Evaluated != "" {
+	switch {
+	case r.Evaluated != "":
 		fmt.Fprintf(ew, "revision %s: evaluated %s with Nix, %d units\n", r.Rev, termsafe.String(r.Evaluated), len(r.Result.Units))
-	} else {
+	case r.Host != "":
+		fmt.Fprintf(ew, "revision %s, host %s: %d module files, %d units\n", r.Rev, termsafe.String(r.Host), r.Files, len(r.Result.Units))
+	default:
 		fmt.Fprintf(ew, "revision %s: %d module files, %d units\n", r.Rev, r.Files, len(r.Result.Units))
+		if len(r.Hosts) > 0 {
+			fmt.Fprintf(ew, "the repository defines %d hosts (%s): this reads every matched file as one configuration; --host NAME reads one host\n",
+				len(r.Hosts), termsafe.String(strings.Join(r.Hosts, ", ")))
+		}
 	}
 	if len(r.Result.Units) > 0 {
 		fmt.Fprintln(ew)
