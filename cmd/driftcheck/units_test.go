@@ -36,8 +36,10 @@ const dynamicModule = `{ config, lib, ... }:
 // unitsJSON mirrors the documented schema; decoding with
 // DisallowUnknownFields pins the key set.
 type unitsJSON struct {
-	Schema string `json:"schema"`
-	Rev    string `json:"rev"`
+	Schema string   `json:"schema"`
+	Rev    string   `json:"rev"`
+	Host   string   `json:"host"`  // with --host
+	Hosts  []string `json:"hosts"` // when the repository defines hosts
 	Units  []struct {
 		Name        string         `json:"name"`
 		Type        string         `json:"type"`

@@ -51,9 +51,6 @@ func (r UnitsReport) WriteJSON(w io.Writer) error {
 	if out.Units == nil {
 		out.Units = []declared.Unit{}
 	}
-	if out.Hosts == nil {
-		out.Hosts = []string{}
-	}
 	if out.Unresolved == nil {
 		out.Unresolved = []declared.Unresolved{}
 	}
