@@ -277,8 +277,10 @@ func TestEvalExitCodes(t *testing.T) {
 	}{
 		{"evaluation error", []string{"check", "--repo", broken.Dir, "--rev", brokenRev, "--live", snap, "--declared", "eval", "--host", "web"}, exitIncomplete, "The option `services' does not exist"},
 		{"units: evaluation error", []string{"units", "--repo", broken.Dir, "--rev", brokenRev, "--declared", "eval", "--host", "web"}, exitIncomplete, "evaluation failed"},
-		{"no host", []string{"check", "--repo", broken.Dir, "--rev", brokenRev, "--live", snap, "--declared", "eval"}, exitCannotRun, "its hosts: web"}, // the machine's hostname is no host of it
-		{"unknown host", []string{"snapshot", "--repo", broken.Dir, "--rev", brokenRev, "--declared", "eval", "--host", "db"}, exitCannotRun, "its hosts: web"},
+		// A one-host repository needs no --host (docs/hosts.md): the only
+		// host is evaluated.
+		{"no host: the only one", []string{"check", "--repo", broken.Dir, "--rev", brokenRev, "--live", snap, "--declared", "eval"}, exitIncomplete, "evaluate host web"},
+		{"unknown host", []string{"snapshot", "--repo", broken.Dir, "--rev", brokenRev, "--declared", "eval", "--host", "db"}, exitCannotRun, "the repository defines web"},
 		{"bad mode", []string{"check", "--repo", broken.Dir, "--live", snap, "--declared", "exact"}, exitCannotRun, "want static, eval or both"},
 		{"timeout", []string{"check", "--repo", broken.Dir, "--live", snap, "--declared", "eval", "--host", "web", "--eval-timeout", "1ns"}, exitIncomplete, "timed out"},
 	}

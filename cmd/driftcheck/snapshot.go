@@ -72,8 +72,8 @@ written and lists what could not be read).`,
 	f.StringVar(&o.root, "root", "", "file system the unit file paths are resolved in to find store paths (default /; /proc/PID/root for a container)")
 	f.StringVar(&o.format, "format", "json", "output format: json or text")
 	o.repo.addFlags(f)
-	o.decl.addFlags(f, false)
 	o.repo.addHostFlags(f, "the repository's only host, else the host named like this machine (hostname); a repository without hosts is read whole")
+	o.decl.addFlags(f, false)
 	// Unlike for check, the repository is optional here: without these
 	// flags no declared names are read.
 	repo := f.Lookup("repo")

@@ -41,8 +41,8 @@ did not parse, 2 could not run (also when no file matches --modules),
 		},
 	}
 	o.repo.addFlags(cmd.Flags())
-	o.decl.addFlags(cmd.Flags(), false)
 	o.repo.addHostFlags(cmd.Flags(), "none: every file matching --modules")
+	o.decl.addFlags(cmd.Flags(), false)
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	return cmd
 }
@@ -85,7 +85,8 @@ func (o unitsOptions) evaluated(ctx context.Context) (modules.UnitsReport, error
 	if err := o.repo.validate(); err != nil {
 		return modules.UnitsReport{}, cannotRun(fmt.Errorf("units: %w", err))
 	}
-	opts := drift.Options{RepoDir: o.repo.Repo, Rev: o.repo.Rev, Modules: o.repo.Modules}
+	opts := drift.Options{RepoDir: o.repo.Repo, Rev: o.repo.Rev, Modules: o.repo.Modules,
+		Host: o.repo.Host, Entries: o.repo.Entries, AllFiles: o.repo.AllFiles}
 	o.decl.apply(&opts)
 	d, err := drift.Declared(ctx, opts)
 	if err != nil {

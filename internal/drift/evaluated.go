@@ -165,6 +165,11 @@ func (c *checker) evaluate(ctx context.Context) (*nixeval.Result, error) {
 	}
 	e := c.opts.Eval
 	defaulted := false
+	if e.Host == "" && c.host != nil {
+		// The host the static side reads (--host, the only host, or this
+		// machine's): both sides read the same host.
+		e.Host = c.host.Name
+	}
 	if e.Host == "" {
 		// As nixos-rebuild --flake and comin do.
 		if name, err := os.Hostname(); err == nil {

@@ -25,8 +25,8 @@ type UnitsReport struct {
 	// Fidelity lists where the static reader and the evaluation disagree
 	// (--declared both).
 	Fidelity []unitdiff.Fidelity
-	Host   string   // the host read, "" when every matching file was
-	Hosts  []string // the hosts the revision defines
+	Host     string   // the host read, "" when every matching file was
+	Hosts    []string // the hosts the revision defines
 }
 
 // NewUnitsReport summarises a Load.
