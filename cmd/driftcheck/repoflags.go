@@ -96,10 +96,14 @@ func (o *repoOptions) load(ctx context.Context) (*modules.Loaded, error) {
 	}
 	if o.Host != "" || len(o.Entries) > 0 {
 		l, err := modules.LoadHost(ctx, modules.Options{Repo: o.Repo, Rev: o.Rev}, modules.HostSpec{Name: o.Host, Entries: o.Entries})
-		if err != nil {
-			return nil, cannotRun(err)
+		if err == nil || !errors.Is(err, modules.ErrNoHostsAtAll) {
+			if err != nil {
+				return nil, cannotRun(err)
+			}
+			return l, nil
 		}
-		return l, nil
+		// --host on a repository without hosts: every file, as the
+		// machine runs what all of them declare.
 	}
 	l, err := modules.Load(ctx, modules.Options{Repo: o.Repo, Rev: o.Rev, Globs: o.Modules})
 	if err == nil && !o.AllFiles {

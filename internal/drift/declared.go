@@ -62,14 +62,21 @@ func (c *checker) selectHost(ctx context.Context) error {
 		return nil
 	}
 	spec := modules.HostSpec{Name: o.Host, Entries: o.Entries}
-	if spec.Name == "" && len(spec.Entries) == 0 {
+	if len(spec.Entries) == 0 {
 		inv, err := modules.Hosts(ctx, c.rev)
 		if err != nil {
 			return err
 		}
 		switch {
+		case len(inv.Hosts) == 0 && spec.Name != "":
+			// A module library has no hosts: --host (which the NixOS
+			// module passes by default) names the machine, and every
+			// matching file is what it runs.
+			c.note("host: %s; the repository defines no hosts, so every file matching --modules is read", spec.Name)
+			return nil
 		case len(inv.Hosts) == 0:
 			return nil
+		case spec.Name != "":
 		case len(inv.Hosts) == 1:
 			spec.Name = inv.Hosts[0].Name
 			c.note("host: %s, the repository's only host", spec.Name)

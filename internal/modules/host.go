@@ -16,6 +16,10 @@ import (
 // ErrNoHost means the host asked for is not one the repository defines.
 var ErrNoHost = errors.New("no such host")
 
+// ErrNoHostsAtAll means the repository defines no host (a module library);
+// it wraps ErrNoHost.
+var ErrNoHostsAtAll = fmt.Errorf("%w: the repository defines no host", ErrNoHost)
+
 // HostSpec says which host to read: Name among the hosts the revision
 // defines, or the host made of Entries (--entry).
 type HostSpec struct {
@@ -79,7 +83,7 @@ func (c *ParseCache) ReadHost(ctx context.Context, v *gitrev.Revision, spec Host
 // it has.
 func NoHostError(name string, inv *hosts.Inventory) error {
 	if len(inv.Hosts) == 0 {
-		return fmt.Errorf("%w %q: the repository defines no host (no nixosConfigurations, colmena, clan or configuration.nix); read every file without --host, or name entry modules with --entry", ErrNoHost, name)
+		return fmt.Errorf("%w (no nixosConfigurations, colmena, clan or configuration.nix) for %q: read every file without --host, or name entry modules with --entry", ErrNoHostsAtAll, name)
 	}
 	return fmt.Errorf("%w %q: the repository defines %s", ErrNoHost, name, strings.Join(inv.Names(), ", "))
 }
