@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,9 +76,10 @@ func nixParse(ctx context.Context, nix string, files []string) error {
 	return nil
 }
 
-// BenchmarkUnitsCorpus is `driftcheck units --modules '**/*.nix'` in
-// process on each of the six corpus repositories (1,208 files, packed git
-// repositories): open, resolve HEAD, read, parse and extract. The baseline,
+// BenchmarkUnitsCorpus is `driftcheck units --modules '**/*.nix'` on
+// each of the six corpus repositories (1,208 files, packed git
+// repositories): open, resolve HEAD, read, parse and extract; in process,
+// and as the CLI (one process per repository, JSON output). The baseline,
 // in the same run, is `nix-instantiate --store dummy:// --parse` over the
 // same files from the work trees, 200 files per process (a syntax tree
 // only: no unit names, no git). Target: ≥ 10× faster than the baseline.
@@ -143,19 +145,91 @@ func BenchmarkUnitsCorpus(b *testing.B) {
 	// elsewhere on the machine hits both alike; baseline/driftcheck is the
 	// speed-up (target ≥ 10).
 	b.Run("interleaved", func(b *testing.B) {
-		var ours, theirs time.Duration
+		var ours, theirs, oursCPU, theirsCPU time.Duration
 		for b.Loop() {
-			start := time.Now()
+			start, cpu := time.Now(), cpuTime(syscall.RUSAGE_SELF)
 			loadAll(b)
 			ours += time.Since(start)
-			start = time.Now()
+			oursCPU += cpuTime(syscall.RUSAGE_SELF) - cpu
+			start, cpu = time.Now(), cpuTime(syscall.RUSAGE_CHILDREN)
 			nixAll(b)
 			theirs += time.Since(start)
+			theirsCPU += cpuTime(syscall.RUSAGE_CHILDREN) - cpu
 		}
-		b.ReportMetric(float64(ours.Milliseconds())/float64(b.N), "driftcheck-ms/op")
-		b.ReportMetric(float64(theirs.Milliseconds())/float64(b.N), "nix-ms/op")
-		b.ReportMetric(float64(theirs)/float64(ours), "speedup")
+		reportInterleaved(b, ours, theirs, oursCPU, theirsCPU)
 	})
+
+	// The same as users run it: one `driftcheck units` process per
+	// repository, from a binary built here.
+	bin := buildDriftcheck(b)
+	cliAll := func(b *testing.B) {
+		for _, dir := range dirs {
+			cmd := exec.CommandContext(ctx, bin, "units", "--repo", dir, "--modules", corpusGlob, "--format", "json")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			// Exit 3 (incomplete: unresolved declarations) is a normal
+			// result on real repositories; 2 is not.
+			if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() == 2) || len(out) == 0 {
+				b.Fatalf("driftcheck units --repo %s: %v: %s", dir, err, stderr.String())
+			}
+		}
+	}
+	b.Run("cli/driftcheck-units-per-repository", func(b *testing.B) {
+		for b.Loop() {
+			cliAll(b)
+		}
+		filesPerSecond(b)
+	})
+	b.Run("cli/interleaved", func(b *testing.B) {
+		var ours, theirs, oursCPU, theirsCPU time.Duration
+		for b.Loop() {
+			start, cpu := time.Now(), cpuTime(syscall.RUSAGE_CHILDREN)
+			cliAll(b)
+			ours += time.Since(start)
+			oursCPU += cpuTime(syscall.RUSAGE_CHILDREN) - cpu
+			start, cpu = time.Now(), cpuTime(syscall.RUSAGE_CHILDREN)
+			nixAll(b)
+			theirs += time.Since(start)
+			theirsCPU += cpuTime(syscall.RUSAGE_CHILDREN) - cpu
+		}
+		reportInterleaved(b, ours, theirs, oursCPU, theirsCPU)
+	})
+}
+
+// reportInterleaved reports wall and CPU time per operation of both sides
+// and the speed-ups, wall (baseline/driftcheck, the target's ratio) and
+// CPU (what the machine spends, less sensitive to load from elsewhere).
+func reportInterleaved(b *testing.B, ours, theirs, oursCPU, theirsCPU time.Duration) {
+	perOp := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+	b.ReportMetric(perOp(ours), "driftcheck-ms/op")
+	b.ReportMetric(perOp(theirs), "nix-ms/op")
+	b.ReportMetric(float64(theirs)/float64(ours), "speedup")
+	b.ReportMetric(perOp(oursCPU), "driftcheck-cpu-ms/op")
+	b.ReportMetric(perOp(theirsCPU), "nix-cpu-ms/op")
+	b.ReportMetric(float64(theirsCPU)/float64(oursCPU), "cpu-speedup")
+}
+
+// cpuTime is the user plus system time of this process (RUSAGE_SELF) or
+// of its waited-for children (RUSAGE_CHILDREN).
+func cpuTime(who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// buildDriftcheck builds cmd/driftcheck into a temporary directory.
+func buildDriftcheck(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "driftcheck")
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(goBin, "build", "-o", bin, "github.com/driftcheck/driftcheck/cmd/driftcheck").CombinedOutput()
+	if err != nil {
+		b.Fatalf("go build: %v: %s", err, out)
+	}
+	return bin
 }
 
 // BenchmarkHistoryWalk is the stale search of a check on a real
