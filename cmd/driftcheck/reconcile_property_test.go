@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -148,13 +146,7 @@ func propertySnapshot(t *testing.T, names []string) string {
 		}
 		s.Units = append(s.Units, u)
 	}
-	var buf bytes.Buffer
-	if err := s.WriteJSON(&buf); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "host.json")
-	writeTestFile(t, p, buf.String())
-	return p
+	return writeSnapshot(t, s)
 }
 
 func declaredNames(t *testing.T, unitsJSON string) []string {

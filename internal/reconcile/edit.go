@@ -129,7 +129,7 @@ func nixValue(v any) (string, bool) {
 // reparse checks that a file reconcile writes is still Nix.
 func reparse(path string, src []byte) error {
 	if _, err := parser.ParseFile(path, src); err != nil {
-		return fmt.Errorf("%s does not parse after the edit: %w", path, err)
+		return fmt.Errorf("%s would not parse: %w", path, err)
 	}
 	return nil
 }

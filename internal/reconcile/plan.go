@@ -13,11 +13,14 @@ package reconcile
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/driftcheck/driftcheck/internal/gitrev"
 	"github.com/driftcheck/driftcheck/internal/modules"
+	"github.com/driftcheck/driftcheck/internal/nix/ast"
 	"github.com/driftcheck/driftcheck/internal/unitdiff"
 )
 
@@ -371,6 +374,8 @@ func (g *gitPlanner) renameAll(renamed, all []unitdiff.Finding) (bool, error) {
 		return false, err
 	}
 	edits := map[string][]edit{}
+	bindings := bindingRenames(sites, renamed)
+	edited := map[*ast.String]bool{}
 	made := false
 	for _, f := range renamed {
 		us := sites[f.Unit]
@@ -384,6 +389,17 @@ func (g *gitPlanner) renameAll(renamed, all []unitdiff.Finding) (bool, error) {
 		for _, s := range us {
 			src := g.files[s.File]
 			e := nodeEdit(s.File, s.Node, attrName(newBase))
+			if s.Bound != nil && bindings[s.Bound] {
+				// The let binding names only units renamed alike: rename
+				// it there, once, and keep ${var} as written.
+				e = nodeEdit(s.File, s.Bound, nixString(newBase))
+				if edited[s.Bound] {
+					step.Sites = append(step.Sites, fmt.Sprintf("%s:%d", s.File, lineOf(src, e.start)))
+					files[s.File] = true
+					continue
+				}
+				edited[s.Bound] = true
+			}
 			edits[s.File] = append(edits[s.File], e)
 			step.Sites = append(step.Sites, fmt.Sprintf("%s:%d", s.File, lineOf(src, e.start)))
 			files[s.File] = true
@@ -402,6 +418,44 @@ func (g *gitPlanner) renameAll(renamed, all []unitdiff.Finding) (bool, error) {
 	return made, g.applyAll(edits)
 }
 
+// bindingRenames are the let-bound strings that may be renamed in place:
+// every unit name read from them is renamed, to the same new name, and the
+// variable is used nowhere else.
+func bindingRenames(sites map[string][]nameSite, renamed []unitdiff.Finding) map[*ast.String]bool {
+	newBase := map[string]string{}
+	for _, f := range renamed {
+		newBase[f.Unit] = unitBase(f.LiveUnit)
+	}
+	targets := map[*ast.String]map[string]bool{}
+	uses := map[*ast.String]int{}
+	info := map[*ast.String]nameSite{}
+	for unit, us := range sites {
+		for _, s := range us {
+			if s.Bound == nil {
+				continue
+			}
+			if targets[s.Bound] == nil {
+				targets[s.Bound] = map[string]bool{}
+			}
+			nb, ok := newBase[unit]
+			if !ok {
+				nb = "" // a unit that keeps its name reads it too
+			}
+			targets[s.Bound][nb] = true
+			uses[s.Bound]++
+			info[s.Bound] = s
+		}
+	}
+	out := map[*ast.String]bool{}
+	for str, t := range targets {
+		s := info[str]
+		if len(t) == 1 && !t[""] && references(s.BoundIn, s.Var) == uses[str]+1 {
+			out[str] = true
+		}
+	}
+	return out
+}
+
 func hasInherit(sites []nameSite) bool {
 	for _, s := range sites {
 		if s.Inherit {
@@ -412,7 +466,7 @@ func hasInherit(sites []nameSite) bool {
 }
 
 func (g *gitPlanner) applyAll(edits map[string][]edit) error {
-	for _, path := range sortedKeysEdits(edits) {
+	for _, path := range sortedKeys(edits) {
 		out, err := applyEdits(g.files[path], edits[path])
 		if err != nil {
 			return err
@@ -492,7 +546,7 @@ func (g *gitPlanner) finish(remaining []unitdiff.Finding) error {
 	// A finding that is gone although no step named it ended with the
 	// plan as a whole (a renamed unit whose file the deploy source
 	// replaced): it goes to the first step touching its file.
-	for _, k := range sortedKeysFindings(g.seen) {
+	for _, k := range sortedKeys(g.seen) {
 		f := g.seen[k]
 		if claimed[k] || left[k] || isHygiene(f.Kind) || g.in.Facts == nil {
 			continue
@@ -616,29 +670,7 @@ func (g *gitPlanner) changes() error {
 	return nil
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedKeysEdits(m map[string][]edit) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedKeysFindings(m map[string]unitdiff.Finding) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+// sortedKeys lists a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }

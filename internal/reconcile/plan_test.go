@@ -156,7 +156,28 @@ lib.mkMerge [
   { systemd.services.${name}.description = "Prune unused Docker data"; }
 ]
 `},
-		want: map[string][]string{"m.nix": {`systemd.timers.ci-docker-prune.timerConfig`, `{ systemd.services.ci-docker-prune.description`}},
+		want: map[string][]string{"m.nix": {`systemd.timers.ci-docker-prune.timerConfig`, `name = "ci-docker-prune";`, `{ systemd.services.${name}.description`}},
+	}, {
+		name: "a let binding also used elsewhere stays",
+		files: map[string]string{"m.nix": `let name = "docker-prune"; in
+{
+  systemd.services.${name}.description = "Prune unused Docker data";
+  systemd.timers.${name}.timerConfig = { OnCalendar = "daily"; Persistent = true; };
+  environment.etc.${name}.text = "";
+}
+`},
+		want: map[string][]string{"m.nix": {`let name = "docker-prune"; in`, `systemd.services.ci-docker-prune.description`, `systemd.timers.ci-docker-prune.timerConfig`}},
+	}, {
+		name: "a let binding naming a timer and its service",
+		files: map[string]string{"m.nix": `let
+  name = "docker-prune"; # both units
+in
+{
+  systemd.services.${name}.description = "Prune unused Docker data";
+  systemd.timers.${name}.timerConfig = { OnCalendar = "daily"; Persistent = true; };
+}
+`},
+		want: map[string][]string{"m.nix": {`name = "ci-docker-prune"; # both units`, `systemd.services.${name}.description`, `systemd.timers.${name}.timerConfig`}},
 	}, {
 		name: "mkIf",
 		files: map[string]string{"m.nix": `{ config, lib, ... }:

@@ -22,6 +22,11 @@ type nameSite struct {
 	// Inherit is set when the name is an inherit (systemd.services = {
 	// inherit foo; }): there is no segment to rewrite.
 	Inherit bool
+	// Bound is the string a ${var} segment takes its name from (let
+	// var = "name"; …), BoundIn the let that binds it.
+	Bound   *ast.String
+	BoundIn *ast.Let
+	Var     string
 	// Rest are the segments after the name in the same binding
 	// (systemd.services.x.description = …: [description]); Value is
 	// the binding's value.
@@ -48,16 +53,17 @@ type siteWalker struct {
 // ${name} with name bound to a string literal.
 type scope struct {
 	parent *scope
+	let    *ast.Let
 	vars   map[string]ast.Expr
 }
 
-func (s *scope) lookup(name string) (ast.Expr, bool) {
+func (s *scope) lookup(name string) (ast.Expr, *ast.Let, bool) {
 	for ; s != nil; s = s.parent {
 		if v, ok := s.vars[name]; ok {
-			return v, true
+			return v, s.let, true
 		}
 	}
-	return nil, false
+	return nil, nil, false
 }
 
 // transparent are the module-system functions whose last argument is
@@ -79,7 +85,7 @@ func (w *siteWalker) expr(e ast.Expr, prefix []string, sc *scope) {
 	case *ast.Paren:
 		w.expr(x.X, prefix, sc)
 	case *ast.Let:
-		inner := &scope{parent: sc, vars: map[string]ast.Expr{}}
+		inner := &scope{parent: sc, let: x, vars: map[string]ast.Expr{}}
 		for _, b := range x.Bindings {
 			if a, ok := b.(*ast.Attr); ok && len(a.Path) == 1 {
 				if id, ok := a.Path[0].(*ast.Ident); ok {
@@ -190,10 +196,12 @@ func (w *siteWalker) attr(a *ast.Attr, prefix []string, sc *scope) {
 				known = false
 				break
 			}
-			w.sites = append(w.sites, nameSite{
+			site := nameSite{
 				File: w.file, Unit: name + "." + kind, Node: seg,
 				Rest: staticNames(a.Path[i+1:]), Value: a.Value,
-			})
+			}
+			site.Bound, site.BoundIn, site.Var = boundString(seg, sc)
+			w.sites = append(w.sites, site)
 			full = append(full, name)
 			continue
 		}
@@ -234,15 +242,48 @@ func (w *siteWalker) segmentName(seg ast.Expr, sc *scope) (string, bool) {
 	case *ast.String:
 		return literalString(s)
 	case *ast.Interp:
-		if id, ok := s.X.(*ast.Ident); ok {
-			if v, ok := sc.lookup(id.Name); ok {
-				if str, ok := unparen(v).(*ast.String); ok {
-					return literalString(str)
-				}
-			}
+		if str, _, _ := boundString(s, sc); str != nil {
+			return literalString(str)
 		}
 	}
 	return "", false
+}
+
+// boundString is the let-bound string literal a ${var} segment reads.
+func boundString(seg ast.Expr, sc *scope) (*ast.String, *ast.Let, string) {
+	in, ok := seg.(*ast.Interp)
+	if !ok {
+		return nil, nil, ""
+	}
+	id, ok := in.X.(*ast.Ident)
+	if !ok {
+		return nil, nil, ""
+	}
+	v, let, ok := sc.lookup(id.Name)
+	if !ok {
+		return nil, nil, ""
+	}
+	str, ok := unparen(v).(*ast.String)
+	if !ok {
+		return nil, nil, ""
+	}
+	if _, ok := literalString(str); !ok {
+		return nil, nil, ""
+	}
+	return str, let, id.Name
+}
+
+// references counts the identifiers named name in n (the binding's own
+// name included).
+func references(n ast.Node, name string) int {
+	count := 0
+	ast.Inspect(n, func(c ast.Node) bool {
+		if id, ok := c.(*ast.Ident); ok && id.Name == name {
+			count++
+		}
+		return true
+	})
+	return count
 }
 
 func staticNames(path []ast.Expr) []string {
