@@ -109,7 +109,7 @@ var fixtures = map[string]struct {
 			"common.nix":      `{ }`,
 			"hosts/alpha.nix": `{ }`,
 			"hosts/beta.nix":  `{ }`,
-			"extra.nix":       `{ config, ... }: { }`,
+			"extra.nix":       `{ config, ... }: { imports = [ ]; }`,
 		},
 		want: map[string][]string{
 			"alpha": {"common.nix", "hosts/alpha.nix"},
@@ -221,7 +221,7 @@ var fixtures = map[string]struct {
 			"plain.nix":        `{ }`,
 			"str.nix":          `{ }`,
 			"mods/a.nix":       `{ }`,
-			"mods/b.nix":       `{ lib, ... }: { }`,
+			"mods/b.nix":       `{ lib, ... }: { imports = [ ]; }`,
 			"users/alice.nix":  `{ }`,
 			"services/x/y.nix": `{ }`,
 			"services/z.nix":   `{ }`,
