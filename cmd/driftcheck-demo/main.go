@@ -179,17 +179,26 @@ func (d *demo) live(ctx context.Context, bus string) error {
 			return err
 		}
 	}
+	// The strict drift gate verifies which revision the host was built
+	// from; over --bus-address it cannot ask the sandbox, so the sandbox
+	// host's nixos-version is given: after the fix, it runs the reconciled
+	// revision.
+	nixosVersion := filepath.Join(d.dir, "nixos-version")
+	script := fmt.Sprintf("#!/bin/sh\necho '{\"nixosVersion\":\"25.11\",\"configurationRevision\":\"%s\"}'\n", d.repo.Reconciled)
+	if err := os.WriteFile(nixosVersion, []byte(script), 0o755); err != nil {
+		return fmt.Errorf("write the sandbox host's nixos-version: %w", err)
+	}
 	d.section("3. Before the fix: git declares docker-prune, the host runs ci-docker-prune")
 	d.step(ctx, []int{1}, "check", "--repo", d.repo.Dir, "--rev", incident.TagIncident, "--bus-address", bus)
 	d.step(ctx, []int{1}, "prune", "--dry-run", "--repo", d.repo.Dir, "--rev", incident.TagIncident,
-		"--bus-address", bus, "--state-dir", state)
+		"--bus-address", bus, "--nixos-version", nixosVersion, "--state-dir", state)
 
 	d.section("4. After the fix: the reconciling commit declares what the host runs")
 	d.step(ctx, []int{0}, "check", "--repo", d.repo.Dir, "--rev", incident.TagReconciled, "--bus-address", bus)
 	fmt.Fprintln(d.out, "The drift gate opens; what follows depends on Docker on this machine: exit 0 (pruned, nothing to do,\n"+
 		"or skipped below the threshold), or exit 2 when no Docker daemon answers (scripts/ensure-dockerd starts one).")
 	d.step(ctx, []int{0, 2}, "prune", "--dry-run", "--repo", d.repo.Dir, "--rev", incident.TagReconciled,
-		"--bus-address", bus, "--state-dir", state)
+		"--bus-address", bus, "--nixos-version", nixosVersion, "--state-dir", state)
 	d.reconcile(ctx, "--bus-address", bus)
 	return nil
 }

@@ -92,12 +92,12 @@ func runCheck(cmd *cobra.Command, s streams, o checkOptions) error {
 	if o.format == "json" {
 		err = report.WriteJSON(s.Out)
 	} else {
-		err = report.WriteText(s.Out, drift.TextStyle{Strict: o.strict, Color: useColor(s.Out, os.Getenv)})
+		err = report.WriteText(s.Out, drift.TextStyle{Color: useColor(s.Out, os.Getenv)})
 	}
 	if err != nil {
 		return cannotRun(fmt.Errorf("check: %w", err))
 	}
-	return withCode(report.ExitCode(o.strict))
+	return withCode(report.ExitCode())
 }
 
 // driftOptions validates the check flags and turns them into the

@@ -67,6 +67,21 @@ func TestCheckSandboxIncident(t *testing.T) {
 	if r := decodeCheck(t, stdout); r.Verdict != "in-sync" {
 		t.Errorf("revision B: verdict %s, findings %v", r.Verdict, r.kinds())
 	}
+
+	// Issue 8: with --bus-address the host's provenance is not read, so the
+	// pre-claim check cannot pass: incomplete, with a revision finding that
+	// says why; with the host's nixos-version it passes.
+	code, stdout, stderr = runCheckCLI(t, "--repo", repo.Dir, "--rev", revB, bus, "--format", "json", "--strict")
+	r = decodeCheck(t, stdout)
+	if code != exitIncomplete || r.Verdict != "incomplete" || len(r.Findings) != 1 || r.Findings[0].Kind != "revision" ||
+		r.Findings[0].Severity != "incomplete" || !strings.Contains(r.Findings[0].Detail, "not read") {
+		t.Errorf("revision B --strict over --bus-address: exit %d, verdict %s, findings %+v; want 3 and one incomplete revision finding; stderr %q",
+			code, r.Verdict, r.Findings, stderr)
+	}
+	code, stdout, _ = runCheckCLI(t, "--repo", repo.Dir, "--rev", revB, bus, "--format", "json", "--strict", "--nixos-version", hostNixosVersion(t, revB))
+	if r := decodeCheck(t, stdout); code != exitOK || r.Verdict != "in-sync" {
+		t.Errorf("revision B --strict with the host's nixos-version: exit %d, verdict %s, findings %v", code, r.Verdict, r.kinds())
+	}
 }
 
 // sbKindsModule declares one unit per finding kind; the sandbox below

@@ -61,7 +61,8 @@ func TestCheckSnapshotFileIsTrustedOnlyWhenWellFormed(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := runCheckCLI(t, "--repo", repo.Dir, "--rev", rev, "--strict", "--format", "json", "--live", tc.snapshot)
+			code, stdout, stderr := runCheckCLI(t, "--repo", repo.Dir, "--rev", rev, "--strict", "--format", "json", "--live", tc.snapshot,
+				"--nixos-version", hostNixosVersion(t, rev))
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d; stderr %q\n%s", code, tc.code, stderr, stdout)
 			}

@@ -379,6 +379,19 @@ func TestCheckScopeFromConfigFile(t *testing.T) {
 	}
 }
 
+// hostNixosVersion writes a nixos-version that says the host was built
+// from revision: a strict check of a snapshot passes only when the host's
+// provenance is known.
+func hostNixosVersion(t *testing.T, revision string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "nixos-version")
+	script := "#!/bin/sh\necho '{\"nixosVersion\":\"25.11\",\"configurationRevision\":\"" + revision + "\"}'\n"
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestCheckHygiene(t *testing.T) {
 	t.Parallel()
 	testreq.Command(t, "sh", "dash")
@@ -386,14 +399,7 @@ func TestCheckHygiene(t *testing.T) {
 	snap := writeSnapshot(t, checkIncidentHost())
 	base := []string{"--repo", repo.Dir, "--rev", revB, "--live", snap, "--format", "json"}
 
-	nixosVersion := func(revision string) string {
-		path := filepath.Join(t.TempDir(), "nixos-version")
-		script := "#!/bin/sh\necho '{\"nixosVersion\":\"25.11\",\"configurationRevision\":\"" + revision + "\"}'\n"
-		if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	nixosVersion := func(revision string) string { return hostNixosVersion(t, revision) }
 	deploySource := func(content string) string {
 		dir := t.TempDir()
 		for name, data := range map[string]string{"docker.nix": checkDockerModule, "docker-prune.nix": content} {
@@ -420,14 +426,17 @@ func TestCheckHygiene(t *testing.T) {
 		strictCode int
 		want       []string
 	}{
-		{"provenance unreadable", []string{"--nixos-version", brokenNixosVersion}, exitOK, exitFindings, []string{"revision "}},
+		// Issue 8: under --strict, provenance that could not be verified
+		// (unreadable, not available, not read) is incomplete, never a pass.
+		{"provenance unreadable", []string{"--nixos-version", brokenNixosVersion}, exitOK, exitIncomplete, []string{"revision "}},
 		{"provenance equal", []string{"--nixos-version", nixosVersion(revB)}, exitOK, exitOK, []string{}},
 		{"provenance older", []string{"--nixos-version", nixosVersion(revA)}, exitOK, exitFindings, []string{"revision "}},
 		{"provenance dirty", []string{"--nixos-version", nixosVersion(revB + "-dirty")}, exitOK, exitFindings, []string{"revision "}},
 		{"provenance unknown", []string{"--nixos-version", nixosVersion(strings.Repeat("f", 40))}, exitOK, exitFindings, []string{"revision "}},
-		{"provenance not available", []string{"--nixos-version", filepath.Join(t.TempDir(), "absent")}, exitOK, exitOK, []string{}},
-		{"deploy source equal", []string{"--deploy-source", deploySource(checkPruneModuleB)}, exitOK, exitOK, []string{}},
-		{"deploy source differs", []string{"--deploy-source", deploySource(checkPruneModuleB + "# local edit\n")}, exitOK, exitFindings, []string{"source-differs "}},
+		{"provenance not available", []string{"--nixos-version", filepath.Join(t.TempDir(), "absent")}, exitOK, exitIncomplete, []string{}},
+		{"provenance not read (a snapshot)", []string{}, exitOK, exitIncomplete, []string{}},
+		{"deploy source equal", []string{"--deploy-source", deploySource(checkPruneModuleB), "--nixos-version", nixosVersion(revB)}, exitOK, exitOK, []string{}},
+		{"deploy source differs", []string{"--deploy-source", deploySource(checkPruneModuleB + "# local edit\n"), "--nixos-version", nixosVersion(revB)}, exitOK, exitFindings, []string{"source-differs "}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -448,8 +457,12 @@ func TestCheckHygiene(t *testing.T) {
 			if code != tc.strictCode {
 				t.Errorf("--strict: exit %d, want %d\n%s", code, tc.strictCode, stdout)
 			}
-			if wantVerdict := map[int]string{exitOK: "in-sync", exitFindings: "drift"}[tc.strictCode]; decodeCheck(t, stdout).Verdict != wantVerdict {
-				t.Errorf("--strict: verdict %s, want %s", decodeCheck(t, stdout).Verdict, wantVerdict)
+			strictReport := decodeCheck(t, stdout)
+			if wantVerdict := map[int]string{exitOK: "in-sync", exitFindings: "drift", exitIncomplete: "incomplete"}[tc.strictCode]; strictReport.Verdict != wantVerdict {
+				t.Errorf("--strict: verdict %s, want %s", strictReport.Verdict, wantVerdict)
+			}
+			if tc.strictCode == exitIncomplete && !slices.Contains(strictReport.kinds(), "revision ") {
+				t.Errorf("--strict: findings %q, want the revision that could not be verified", strictReport.kinds())
 			}
 		})
 	}
@@ -480,7 +493,7 @@ func TestCheckDirtyWorkTree(t *testing.T) {
 	repo.Write("nix/modules/new.nix", "{ }\n")
 
 	for _, strict := range []bool{false, true} {
-		args := []string{"--repo", repo.Dir, "--rev", revB, "--live", snap, "--format", "json"}
+		args := []string{"--repo", repo.Dir, "--rev", revB, "--live", snap, "--format", "json", "--nixos-version", hostNixosVersion(t, revB)}
 		wantCode := exitOK
 		if strict {
 			args = append(args, "--strict")

@@ -17,19 +17,20 @@ import (
 // pruneOptions are the prune command's flags.
 type pruneOptions struct {
 	repoOptions
-	scope       []string
-	busAddress  string
-	noDriftGate bool
-	dockerHost  string
-	threshold   float64
-	busyPattern string
-	until       time.Duration
-	lock        string
-	stateDir    string
-	metricsFile string
-	dryRun      bool
-	format      string
-	decl        declaredOptions
+	scope        []string
+	busAddress   string
+	nixosVersion string
+	noDriftGate  bool
+	dockerHost   string
+	threshold    float64
+	busyPattern  string
+	until        time.Duration
+	lock         string
+	stateDir     string
+	metricsFile  string
+	dryRun       bool
+	format       string
+	decl         declaredOptions
 }
 
 func newPruneCmd(s streams) *cobra.Command {
@@ -58,6 +59,7 @@ the drift gate; 2 error; 4 still at or above the threshold afterwards.`,
 	o.addHostFlags(f, "the repository's only host, else the host named like this machine (hostname); a repository without hosts is read whole")
 	f.StringArrayVar(&o.scope, "scope", nil, "live unit name glob for the drift gate (repeatable; default as for check)")
 	f.StringVar(&o.busAddress, "bus-address", "", "D-Bus address of the system bus")
+	f.StringVar(&o.nixosVersion, "nixos-version", "", "the host's nixos-version, for its configurationRevision, as for check (the strict gate needs it with --bus-address)")
 	f.BoolVar(&o.noDriftGate, "no-drift-gate", false, "prune without checking that git and host agree (loud warning)")
 	f.StringVar(&o.dockerHost, "docker-host", "", "Docker daemon URL (default: DOCKER_HOST or the local socket)")
 	f.Float64Var(&o.threshold, "threshold", 80, "prune only at or above this usage percent (bytes or inodes)")
@@ -152,16 +154,17 @@ func (o pruneOptions) driftCheck(ctx context.Context) (*drift.Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	opts := drift.Options{
-		RepoDir:    o.Repo,
-		Rev:        o.Rev,
-		Modules:    o.Modules,
-		Scope:      o.scope,
-		BusAddress: o.busAddress,
-		Strict:     true,
-		Host:       o.Host,
-		Entries:    o.Entries,
-		Hostname:   machineHostname(),
-		AllFiles:   o.AllFiles,
+		RepoDir:          o.Repo,
+		Rev:              o.Rev,
+		Modules:          o.Modules,
+		Scope:            o.scope,
+		BusAddress:       o.busAddress,
+		NixosVersionPath: o.nixosVersion,
+		Strict:           true,
+		Host:             o.Host,
+		Entries:          o.Entries,
+		Hostname:         machineHostname(),
+		AllFiles:         o.AllFiles,
 	}
 	o.decl.apply(&opts)
 	return drift.Check(ctx, opts)

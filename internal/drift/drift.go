@@ -44,7 +44,10 @@ type Options struct {
 	DeploySource     string // "" = no deploy-source comparison
 	NixosVersionPath string // "" = provenance.DefaultPath, read only when the live side is this host's system bus
 
-	Strict bool // hygiene findings count as drift (sets Report.Verdict; ExitCode takes its own flag)
+	// Strict is the pre-claim check: hygiene warnings count as drift and
+	// unverified provenance makes the check incomplete. It decides
+	// Report.Verdict, which everything downstream reads.
+	Strict bool
 
 	// Declared is where the declared side comes from: DeclaredStatic
 	// (""), DeclaredEval or DeclaredBoth; Eval says how to evaluate.
@@ -67,8 +70,10 @@ type Options struct {
 // Report is the result of a check; its JSON form is the check command's
 // --format json output.
 type Report struct {
-	Schema   string             `json:"schema"`
-	Rev      string             `json:"rev"`
+	Schema string `json:"schema"`
+	Rev    string `json:"rev"`
+	// Verdict is computed once, by Check, under Strict: renderers, the
+	// exit code and the prune's drift gate read it, never recompute it.
 	Verdict  string             `json:"verdict"`
 	Findings []unitdiff.Finding `json:"findings"`
 	Notes    []string           `json:"notes,omitempty"` // facts about the check itself, e.g. "provenance: not available"
@@ -80,18 +85,27 @@ type Report struct {
 	// Fidelity lists where the static reader and the evaluation disagree
 	// (--declared both).
 	Fidelity []unitdiff.Fidelity `json:"fidelity,omitempty"`
+	// Strict is the policy the verdict was computed under; renderers show
+	// each finding's severity under it.
+	Strict bool `json:"-"`
 }
 
-// ExitCode maps the report to the check command's exit code: 0 in sync,
-// 1 drift, 3 incomplete. strict makes hygiene warnings count as drift.
-func (r *Report) ExitCode(strict bool) int {
-	switch unitdiff.Verdict(r.Findings, strict) {
-	case unitdiff.VerdictDrift:
-		return 1
+// Exit codes of a check, as docs/exit-codes.md lists them.
+const (
+	ExitInSync     = 0
+	ExitDrift      = 1
+	ExitIncomplete = 3
+)
+
+// ExitCode maps the verdict to the check command's exit code.
+func (r *Report) ExitCode() int {
+	switch r.Verdict {
+	case unitdiff.VerdictInSync:
+		return ExitInSync
 	case unitdiff.VerdictIncomplete:
-		return 3
-	default:
-		return 0
+		return ExitIncomplete
+	default: // drift, or a verdict this code does not know: never a pass
+		return ExitDrift
 	}
 }
 
@@ -178,8 +192,8 @@ func (c *checker) facts(ctx context.Context) (unitdiff.Input, error) {
 
 // report compares the facts.
 func (c *checker) report(in unitdiff.Input) *Report {
-	findings := unitdiff.Compare(in)
-	findings = append(findings, c.extra...)
+	in.Strict = c.opts.Strict
+	findings := append(unitdiff.Compare(in), c.extra...)
 	unitdiff.Sort(findings)
 	if findings == nil {
 		findings = []unitdiff.Finding{}
@@ -193,6 +207,7 @@ func (c *checker) report(in unitdiff.Input) *Report {
 		Declared: c.opts.Declared,
 		Toplevel: c.toplevel,
 		Fidelity: c.fidelity,
+		Strict:   c.opts.Strict,
 	}
 }
 
@@ -203,7 +218,6 @@ type checker struct {
 	rev   *gitrev.Revision
 	globs gitrev.Globs
 	notes []string
-	extra []unitdiff.Finding // findings about the check itself (a hygiene fact it could not read)
 	// host is the host whose closure is read; nil reads every file
 	// matching globs. hostEntry is its first entry file, for messages.
 	host      *modules.HostSpec
@@ -216,6 +230,11 @@ type checker struct {
 	toplevel *Toplevel
 	fidelity []unitdiff.Fidelity
 	source   string // what was evaluated
+	// extra are the findings of an evaluated declared side that only the
+	// evaluation knows of (properties that did not evaluate; under
+	// --declared both, an evaluation that failed). They are the one kind
+	// of finding still built outside unitdiff.Compare.
+	extra []unitdiff.Finding
 }
 
 func newChecker(ctx context.Context, opts Options) (*checker, error) {
@@ -397,7 +416,7 @@ func sortedKeys(m map[string]bool) []string {
 // hygiene gathers the dirty work tree, the deploy source and provenance.
 func (c *checker) hygiene(ctx context.Context) (unitdiff.Hygiene, error) {
 	var h unitdiff.Hygiene
-	h.Dirty = c.dirty(ctx)
+	h.Dirty, h.DirtyUnread = c.dirty(ctx)
 	if c.opts.DeploySource != "" {
 		diff, err := c.rev.CompareDir(ctx, c.opts.DeploySource, c.globs)
 		if err != nil {
@@ -412,23 +431,22 @@ func (c *checker) hygiene(ctx context.Context) (unitdiff.Hygiene, error) {
 }
 
 // dirty lists uncommitted changes to module files: the work tree against
-// HEAD. A failure to compare is a warning, not a reason to stop.
-func (c *checker) dirty(ctx context.Context) []unitdiff.FileChange {
+// HEAD. A failure to compare is a warning (unread says why), not a reason
+// to stop.
+func (c *checker) dirty(ctx context.Context) (changed []unitdiff.FileChange, unread string) {
 	head, err := c.repo.Resolve(ctx, "HEAD")
 	if err != nil {
-		c.hygieneUnread(unitdiff.KindDirty, fmt.Sprintf("could not resolve HEAD to look for uncommitted changes: %v", err))
-		return nil
+		return nil, fmt.Sprintf("could not resolve HEAD to look for uncommitted changes: %v", err)
 	}
 	d, err := c.repo.Dirty(ctx, head, c.globs)
 	if err != nil {
-		c.hygieneUnread(unitdiff.KindDirty, fmt.Sprintf("could not compare the work tree with HEAD: %v", err))
-		return nil
+		return nil, fmt.Sprintf("could not compare the work tree with HEAD: %v", err)
 	}
 	if d.NoWorkTree {
 		c.note("dirty: bare repository, no work tree to compare")
-		return nil
+		return nil, ""
 	}
-	return changes(d.Modified, d.Deleted, d.Untracked)
+	return changes(d.Modified, d.Deleted, d.Untracked), ""
 }
 
 func changes(modified, deleted, added []string) []unitdiff.FileChange {
@@ -447,39 +465,30 @@ func changes(modified, deleted, added []string) []unitdiff.FileChange {
 
 // provenance reads the host's configurationRevision. It is read only when
 // it belongs to the host being checked: the local system bus, or an
-// explicit --nixos-version.
+// explicit --nixos-version. What could not be read is a status too:
+// unitdiff decides what it means for the verdict (under --strict, the
+// check is incomplete).
 func (c *checker) provenance(ctx context.Context) unitdiff.Provenance {
 	path := c.opts.NixosVersionPath
 	if path == "" {
 		if c.opts.LiveFile != "" || c.opts.BusAddress != "" {
 			c.note("provenance: not read (the live side is not this host's system bus; pass --nixos-version)")
-			return unitdiff.Provenance{}
+			return unitdiff.Provenance{Status: unitdiff.ProvenanceNotRead, Reason: "the live side is not this host's system bus"}
 		}
 		path = provenance.DefaultPath
 	}
 	host, err := provenance.Read(ctx, path)
 	if err != nil {
-		c.hygieneUnread(unitdiff.KindRevision, fmt.Sprintf("could not read the host's configurationRevision: %v", err))
-		return unitdiff.Provenance{}
+		return unitdiff.Provenance{Status: unitdiff.ProvenanceUnreadable, Reason: err.Error()}
 	}
 	if !host.Available {
 		c.note("provenance: not available (no %s)", path)
-		return unitdiff.Provenance{}
+		return unitdiff.Provenance{Status: unitdiff.ProvenanceNotRead, Reason: "no " + path}
 	}
 	status, err := provenance.Compare(ctx, host, c.repo, c.rev)
 	if err != nil {
-		c.hygieneUnread(unitdiff.KindRevision, fmt.Sprintf("could not relate the host's revision %s to %s: %v", host.Revision, unitdiff.ShortRev(c.rev.SHA), err))
-		return unitdiff.Provenance{}
+		reason := fmt.Sprintf("could not relate the host's revision %s to %s: %v", host.Revision, unitdiff.ShortRev(c.rev.SHA), err)
+		return unitdiff.Provenance{Status: unitdiff.ProvenanceUnreadable, HostRevision: host.Revision, Reason: reason}
 	}
-	return unitdiff.Provenance{Status: string(status), HostRevision: host.Revision}
-}
-
-// hygieneUnread records a hygiene fact that could not be read. It is a
-// warning like the fact itself: under --strict it fails the check, because
-// the pre-claim check must not pass what it could not verify.
-func (c *checker) hygieneUnread(kind unitdiff.Kind, detail string) {
-	c.extra = append(c.extra, unitdiff.Finding{
-		Kind: kind, Severity: unitdiff.SeverityWarning, Detail: detail,
-		Fix: "fix the cause and run the check again",
-	})
+	return unitdiff.Provenance{Status: status, HostRevision: host.Revision}
 }

@@ -239,8 +239,7 @@ func (c *checker) identity() unitdiff.Toplevel {
 		c.note("toplevel: not compared (no %s: not a NixOS host)", path)
 		return unitdiff.Toplevel{Error: t.Error, Revision: t.Revision}
 	case err != nil:
-		c.hygieneUnread(unitdiff.KindToplevel, fmt.Sprintf("could not read the host's system %s: %v", path, err))
-		return unitdiff.Toplevel{Error: t.Error, Revision: t.Revision}
+		return unitdiff.Toplevel{Error: t.Error, Revision: t.Revision, Unread: fmt.Sprintf("could not read the host's system %s: %v", path, err)}
 	}
 	if !filepath.IsAbs(target) {
 		target = filepath.Join(filepath.Dir(path), target)

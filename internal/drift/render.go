@@ -24,10 +24,10 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return nil
 }
 
-// TextStyle says how WriteText renders.
+// TextStyle says how WriteText renders. (The policy, strict or not, is
+// the report's own: Report.Strict and Report.Verdict.)
 type TextStyle struct {
-	Strict bool // hygiene warnings count as drift
-	Color  bool // ANSI colours; only for a terminal, never with NO_COLOR
+	Color bool // ANSI colours; only for a terminal, never with NO_COLOR
 }
 
 const (
@@ -44,14 +44,13 @@ const (
 // the host goes through termsafe.
 func (r *Report) WriteText(w io.Writer, style TextStyle) error {
 	ew := &errWriter{w: w}
-	verdict := unitdiff.Verdict(r.Findings, style.Strict)
 	if t := r.Toplevel; t != nil && t.Match {
 		// The strongest fact there is comes first.
 		ew.printf("%s\n", style.paint(ansiGreen, fmt.Sprintf("toplevel: the host runs exactly what %s builds (%s)", unitdiff.ShortRev(r.Rev), termsafe.String(t.Host))))
 	}
-	ew.printf("%s\n", style.paint(verdictColor(verdict), r.summary(verdict, style.Strict)))
+	ew.printf("%s\n", style.paint(verdictColor(r.Verdict), r.summary()))
 	for _, f := range r.Findings {
-		ew.printf("\n%s\n", style.paint(severityColor(unitdiff.EffectiveSeverity(f, style.Strict)), heading(f, style.Strict)))
+		ew.printf("\n%s\n", style.paint(severityColor(unitdiff.EffectiveSeverity(f, r.Strict)), heading(f, r.Strict)))
 		if f.DeclaredAt != "" {
 			ew.printf("  %s  %s\n", placeLabel(f.Kind), termsafe.String(f.DeclaredAt))
 		}
@@ -94,12 +93,12 @@ func (r *Report) writeFidelity(ew *errWriter) {
 }
 
 // summary is the verdict line, e.g. "drift: 2 findings at 0123456789ab".
-func (r *Report) summary(verdict string, strict bool) string {
+func (r *Report) summary() string {
 	counts := map[unitdiff.Severity]int{}
 	for _, f := range r.Findings {
-		counts[unitdiff.EffectiveSeverity(f, strict)]++
+		counts[unitdiff.EffectiveSeverity(f, r.Strict)]++
 	}
-	line := fmt.Sprintf("%s: %s at %s", verdict, plural(len(r.Findings), "finding"), unitdiff.ShortRev(r.Rev))
+	line := fmt.Sprintf("%s: %s at %s", r.Verdict, plural(len(r.Findings), "finding"), unitdiff.ShortRev(r.Rev))
 	var parts []string
 	for _, s := range []unitdiff.Severity{unitdiff.SeverityDrift, unitdiff.SeverityIncomplete, unitdiff.SeverityWarning} {
 		if counts[s] > 0 && counts[s] != len(r.Findings) {
@@ -112,7 +111,7 @@ func (r *Report) summary(verdict string, strict bool) string {
 	if len(parts) > 0 {
 		line += " (" + strings.Join(parts, ", ") + ")"
 	}
-	if strict {
+	if r.Strict {
 		line += " [strict]"
 	}
 	return line

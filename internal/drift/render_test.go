@@ -76,8 +76,8 @@ func TestWriteTextVerdictLine(t *testing.T) {
 	}
 	for _, tc := range tests {
 		var buf bytes.Buffer
-		r := &Report{Rev: sha, Findings: tc.findings}
-		if err := r.WriteText(&buf, TextStyle{Strict: tc.strict}); err != nil {
+		r := &Report{Rev: sha, Findings: tc.findings, Verdict: unitdiff.Verdict(tc.findings, tc.strict), Strict: tc.strict}
+		if err := r.WriteText(&buf, TextStyle{}); err != nil {
 			t.Fatal(err)
 		}
 		if got, _, _ := strings.Cut(buf.String(), "\n"); got != tc.want {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/driftcheck/driftcheck/internal/gitrev"
+	"github.com/driftcheck/driftcheck/internal/unitdiff"
 )
 
 // DefaultPath is where NixOS installs nixos-version for the running system.
@@ -30,17 +31,6 @@ const timeout = 5 * time.Second
 // maxOutput bounds what is kept of its output: a few hundred bytes are
 // expected.
 const maxOutput = 64 << 10
-
-// Status relates the host's revision to the checked revision.
-type Status string
-
-const (
-	Equal    Status = "equal"    // the host runs the revision
-	Older    Status = "older"    // the host runs an ancestor of the revision
-	Diverged Status = "diverged" // the host runs a commit of the repository that is no ancestor
-	Unknown  Status = "unknown"  // the host's revision is not in the repository
-	Dirty    Status = "dirty"    // built from an uncommitted tree, or no revision recorded
-)
 
 // Host is what nixos-version reported.
 type Host struct {
@@ -147,29 +137,29 @@ func isCommitID(s string) bool {
 }
 
 // Compare relates the host's revision to rev, a commit of repo.
-func Compare(ctx context.Context, host Host, repo *gitrev.Repo, rev *gitrev.Revision) (Status, error) {
+func Compare(ctx context.Context, host Host, repo *gitrev.Repo, rev *gitrev.Revision) (unitdiff.ProvenanceStatus, error) {
 	if IsDirty(host.Revision) {
-		return Dirty, nil
+		return unitdiff.ProvenanceDirty, nil
 	}
 	if !isCommitID(host.Revision) {
-		return Unknown, nil
+		return unitdiff.ProvenanceUnknown, nil
 	}
 	hostRev, err := repo.LookupCommit(ctx, host.Revision)
 	if errors.Is(err, gitrev.ErrUnknownRevision) || errors.Is(err, gitrev.ErrAmbiguousRevision) {
-		return Unknown, nil
+		return unitdiff.ProvenanceUnknown, nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("look up the host's revision %s: %w", host.Revision, err)
 	}
 	if hostRev.SHA == rev.SHA {
-		return Equal, nil
+		return unitdiff.ProvenanceEqual, nil
 	}
 	older, err := repo.IsAncestor(ctx, hostRev.SHA, rev.SHA)
 	if err != nil {
 		return "", fmt.Errorf("is %s an ancestor of %s: %w", host.Revision, rev.SHA, err)
 	}
 	if older {
-		return Older, nil
+		return unitdiff.ProvenanceOlder, nil
 	}
-	return Diverged, nil
+	return unitdiff.ProvenanceDiverged, nil
 }

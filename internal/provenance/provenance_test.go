@@ -11,6 +11,7 @@ import (
 
 	"github.com/driftcheck/driftcheck/internal/gitrev"
 	"github.com/driftcheck/driftcheck/internal/testreq"
+	"github.com/driftcheck/driftcheck/internal/unitdiff"
 )
 
 // fakeNixosVersion writes an executable shell script standing in for the
@@ -204,19 +205,19 @@ func TestCompare(t *testing.T) {
 	tests := []struct {
 		name string
 		host string
-		want Status
+		want unitdiff.ProvenanceStatus
 	}{
-		{"equal", main[1], Equal},
-		{"equal abbreviated", main[1][:10], Equal},
-		{"older", main[0], Older},
-		{"newer", main[2], Diverged},
-		{"other branch", side, Diverged},
-		{"not in the repository", "ffffffffffffffffffffffffffffffffffffffff", Unknown},
-		{"branch name is not a commit id", "main", Unknown},
-		{"a branch named like a sha is not read", "ffffffff", Unknown},
-		{"dirty rev", main[1] + "-dirty", Dirty},
-		{"dirty", "dirty", Dirty},
-		{"missing", "", Dirty},
+		{"equal", main[1], unitdiff.ProvenanceEqual},
+		{"equal abbreviated", main[1][:10], unitdiff.ProvenanceEqual},
+		{"older", main[0], unitdiff.ProvenanceOlder},
+		{"newer", main[2], unitdiff.ProvenanceDiverged},
+		{"other branch", side, unitdiff.ProvenanceDiverged},
+		{"not in the repository", "ffffffffffffffffffffffffffffffffffffffff", unitdiff.ProvenanceUnknown},
+		{"branch name is not a commit id", "main", unitdiff.ProvenanceUnknown},
+		{"a branch named like a sha is not read", "ffffffff", unitdiff.ProvenanceUnknown},
+		{"dirty rev", main[1] + "-dirty", unitdiff.ProvenanceDirty},
+		{"dirty", "dirty", unitdiff.ProvenanceDirty},
+		{"missing", "", unitdiff.ProvenanceDirty},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

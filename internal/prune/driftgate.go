@@ -25,11 +25,16 @@ func DriftGateOf(check DriftCheck) DriftGate {
 	}
 }
 
-// GateFromDriftReport is the drift gate's verdict on one report.
+// GateFromDriftReport is the drift gate's verdict on one report: the
+// verdict the check computed, which opens the gate only when it is in sync
+// and was computed under strict semantics.
 func GateFromDriftReport(rep *drift.Report) Gate {
 	g := Gate{Name: GateDrift}
-	verdict := unitdiff.Verdict(rep.Findings, true)
-	if verdict == unitdiff.VerdictInSync && rep.ExitCode(true) == 0 {
+	verdict := rep.Verdict
+	if !rep.Strict && verdict == unitdiff.VerdictInSync {
+		verdict = "in-sync, but not checked strictly"
+	}
+	if rep.Strict && verdict == unitdiff.VerdictInSync {
 		g.Open, g.Reason = true, fmt.Sprintf("in sync with %s (strict)", orNone(rep.Rev))
 		return g
 	}

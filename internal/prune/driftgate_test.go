@@ -38,9 +38,16 @@ func incidentRepo(t *testing.T) (repo *incident.Repo, snapshot string) {
 	return repo, snapshot
 }
 
-func realDriftGate(repo, rev, snapshot string) DriftGate {
+// realDriftGate checks rev against the snapshot strictly, with a
+// nixos-version that says the host was built from rev: the strict check
+// passes only when the host's provenance is known.
+func realDriftGate(t *testing.T, repo, rev, snapshot string) DriftGate {
+	nixosVersion := filepath.Join(t.TempDir(), "nixos-version")
+	if err := os.WriteFile(nixosVersion, []byte("#!/bin/sh\necho '{\"configurationRevision\":\""+rev+"\"}'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	return DriftGateOf(func(ctx context.Context) (*drift.Report, error) {
-		return drift.Check(ctx, drift.Options{RepoDir: repo, Rev: rev, LiveFile: snapshot, Strict: true})
+		return drift.Check(ctx, drift.Options{RepoDir: repo, Rev: rev, LiveFile: snapshot, NixosVersionPath: nixosVersion, Strict: true})
 	})
 }
 
@@ -55,7 +62,7 @@ func TestDriftGateOnTheIncident(t *testing.T) {
 	connected := false
 	opts := Options{
 		Policy:   Policy{ThresholdPct: 0, BusyPattern: busy},
-		Drift:    realDriftGate(repo.Dir, revA, snap),
+		Drift:    realDriftGate(t, repo.Dir, revA, snap),
 		StateDir: t.TempDir(),
 		Connect: func(ctx context.Context) (Engine, error) {
 			connected = true
@@ -78,7 +85,7 @@ func TestDriftGateOnTheIncident(t *testing.T) {
 		t.Fatalf("a blocked prune contacted the daemon (connector called %v, %d connections)", connected, conns.Load())
 	}
 
-	g, err := realDriftGate(repo.Dir, revB, snap)(context.Background())
+	g, err := realDriftGate(t, repo.Dir, revB, snap)(context.Background())
 	if err != nil || !g.Open {
 		t.Fatalf("revision B: gate %+v, err %v; want open (in sync)", g, err)
 	}

@@ -99,11 +99,19 @@ func TestGateFromDriftReport(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep := &drift.Report{Schema: drift.ReportSchema, Rev: "abc123", Findings: tt.findings}
+			rep := &drift.Report{Schema: drift.ReportSchema, Rev: "abc123", Findings: tt.findings,
+				Verdict: unitdiff.Verdict(tt.findings, true), Strict: true}
 			g := GateFromDriftReport(rep)
 			if g.Open != tt.want || g.Name != GateDrift || g.Reason == "" {
 				t.Fatalf("gate = %+v, want open=%v", g, tt.want)
 			}
 		})
+	}
+	// The gate reads the verdict the check computed, and only a strict one:
+	// a report checked without --strict never opens it.
+	lenient := &drift.Report{Schema: drift.ReportSchema, Rev: "abc123", Verdict: unitdiff.VerdictInSync,
+		Findings: []unitdiff.Finding{finding("dirty", unitdiff.SeverityWarning)}}
+	if g := GateFromDriftReport(lenient); g.Open {
+		t.Errorf("a non-strict in-sync report opened the gate: %+v", g)
 	}
 }

@@ -23,6 +23,10 @@ type Input struct {
 	Scope   []string
 	History []Revision // earlier revisions, newest first, for stale units
 	Hygiene Hygiene
+	// Strict is the pre-claim check: there, a host whose provenance could
+	// not be verified is a finding of its own (incomplete), since the claim
+	// "the host runs this revision" cannot be made without it.
+	Strict bool
 }
 
 // Revision is the set of units an earlier commit declared.
@@ -34,7 +38,10 @@ type Revision struct {
 
 // Hygiene are facts about how the host was built, beyond its units.
 type Hygiene struct {
-	Dirty         []FileChange // uncommitted changes to module files in the work tree
+	Dirty []FileChange // uncommitted changes to module files in the work tree
+	// DirtyUnread says why the work tree could not be compared with HEAD;
+	// "" when it was (or there is none).
+	DirtyUnread   string
 	DeploySource  string       // the directory the host is built from, when it was compared
 	SourceDiffers []FileChange // how DeploySource differs from the revision
 	Provenance    Provenance
@@ -48,6 +55,7 @@ type Toplevel struct {
 	Host     string // the host's current system; "" when not read
 	Error    string // why the revision's toplevel did not evaluate
 	Compared bool   // Host was read
+	Unread   string // why the host's system could not be read; "" when it was, or was not looked at
 }
 
 // FileChange is one file that differs, and how.
@@ -65,17 +73,29 @@ const (
 
 // Provenance is the revision the host says it was built from.
 type Provenance struct {
-	Status       string // "" (not available), equal, older, diverged, unknown, dirty
+	Status       ProvenanceStatus
 	HostRevision string // configurationRevision as the host reports it
+	Reason       string // why it was not read, or could not be
 }
+
+// ProvenanceStatus relates the host's configurationRevision to the
+// revision. It is the one status type: internal/provenance returns it.
+type ProvenanceStatus string
 
 // Provenance statuses.
 const (
-	ProvenanceEqual    = "equal"    // the host runs the revision
-	ProvenanceOlder    = "older"    // the host runs an ancestor of the revision
-	ProvenanceDiverged = "diverged" // the host runs a commit that is no ancestor (newer, or another branch)
-	ProvenanceUnknown  = "unknown"  // the host's revision is not in the repository
-	ProvenanceDirty    = "dirty"    // the host was built from an uncommitted tree, or records no revision
+	ProvenanceEqual    ProvenanceStatus = "equal"    // the host runs the revision
+	ProvenanceOlder    ProvenanceStatus = "older"    // the host runs an ancestor of the revision
+	ProvenanceDiverged ProvenanceStatus = "diverged" // the host runs a commit that is no ancestor (newer, or another branch)
+	ProvenanceUnknown  ProvenanceStatus = "unknown"  // the host's revision is not in the repository
+	ProvenanceDirty    ProvenanceStatus = "dirty"    // the host was built from an uncommitted tree, or records no revision
+	// ProvenanceNotRead: not looked at (the live side is not this host's
+	// system bus) or nothing to read (no nixos-version). The zero Status
+	// means the same.
+	ProvenanceNotRead ProvenanceStatus = "not-read"
+	// ProvenanceUnreadable: nixos-version failed, hung or answered
+	// nonsense, or its revision could not be related to the revision.
+	ProvenanceUnreadable ProvenanceStatus = "unreadable"
 )
 
 // Compare explains every difference between the revision and the host as a
@@ -710,6 +730,15 @@ func fileLine(file string, line int) string {
 func (c *comparison) hygiene() []Finding {
 	h := c.in.Hygiene
 	var out []Finding
+	if h.DirtyUnread != "" {
+		// A warning like the fact itself: under --strict it fails the
+		// check, because the pre-claim check must not pass what it could
+		// not verify.
+		out = append(out, Finding{
+			Kind: KindDirty, Severity: SeverityWarning, Detail: h.DirtyUnread,
+			Fix: "fix the cause and run the check again",
+		})
+	}
 	for _, ch := range h.Dirty {
 		out = append(out, Finding{
 			Kind: KindDirty, DeclaredAt: ch.Path, Severity: SeverityWarning,
@@ -745,6 +774,13 @@ func (c *comparison) toplevel() (Finding, bool) {
 			Kind: KindToplevel, Severity: SeverityIncomplete,
 			Detail: fmt.Sprintf("the system %s builds (system.build.toplevel) does not evaluate, so the host cannot run it: %s", c.rev, t.Error),
 			Fix:    fmt.Sprintf("fix the configuration at %s so that it evaluates (nixos-rebuild build), then rebuild the host from the fix", c.rev),
+		}, true
+	case t.Unread != "":
+		// A warning like the fact itself: under --strict it fails the
+		// check, which must not pass what it could not verify.
+		return Finding{
+			Kind: KindToplevel, Severity: SeverityWarning, Detail: t.Unread,
+			Fix: "fix the cause and run the check again",
 		}, true
 	case t.Compared && t.Revision != t.Host:
 		return Finding{
@@ -797,8 +833,27 @@ func (c *comparison) provenance() (Finding, bool) {
 			f.Detail = fmt.Sprintf("the host was built from an uncommitted tree (configurationRevision %s)", host)
 		}
 		f.Fix = "commit the changes and rebuild the host from the commit; set system.configurationRevision = self.rev or self.dirtyRev or null"
-	default:
+	case ProvenanceUnreadable:
+		// A warning like the fact itself; the pre-claim check cannot pass
+		// what it could not verify, and could not look: incomplete.
+		f.Detail = "could not read the host's configurationRevision: " + p.Reason
+		f.Fix = "fix the cause and run the check again"
+		if c.in.Strict {
+			f.Severity = SeverityIncomplete
+		}
+	case ProvenanceEqual:
 		return Finding{}, false
+	default: // not read
+		if !c.in.Strict {
+			return Finding{}, false // a note says so; provenance is a warning-level fact
+		}
+		reason := p.Reason
+		if reason == "" {
+			reason = "not read"
+		}
+		f.Severity = SeverityIncomplete
+		f.Detail = fmt.Sprintf("the host's configurationRevision was not read (%s), so --strict cannot verify that the host was built from %s", reason, c.rev)
+		f.Fix = "run the check on the host itself (its system bus), or pass --nixos-version PATH with the host's nixos-version"
 	}
 	return f, true
 }

@@ -538,10 +538,12 @@ func TestStaleSaysWhen(t *testing.T) {
 
 func TestProvenanceFindings(t *testing.T) {
 	tests := []struct {
-		status, host string
-		want         string // substring of the detail; "" = no finding
+		status ProvenanceStatus
+		host   string
+		want   string // substring of the detail; "" = no finding
 	}{
 		{"", "", ""},
+		{ProvenanceNotRead, "", ""},
 		{ProvenanceEqual, rev, ""},
 		{ProvenanceOlder, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "an ancestor of 0123456789ab"},
 		{ProvenanceDiverged, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "not an ancestor"},
@@ -559,6 +561,44 @@ func TestProvenanceFindings(t *testing.T) {
 		}
 		if len(got) != 1 || got[0].Kind != KindRevision || !strings.Contains(got[0].Detail, tc.want) {
 			t.Errorf("%s: got %+v, want one revision finding with %q", tc.status, got, tc.want)
+		}
+	}
+}
+
+// Issue 8: with --bus-address (or a snapshot, or no nixos-version) the
+// host's provenance was never read and --strict passed with only a note.
+// Under --strict, provenance that was not read, or could not be, is an
+// incomplete revision finding; without --strict it stays a note (not
+// read) or a warning (unreadable).
+func TestUnverifiedProvenanceUnderStrict(t *testing.T) {
+	tests := []struct {
+		name     string
+		p        Provenance
+		strict   bool
+		severity Severity // "" = no finding
+		verdict  string
+	}{
+		{"not looked at", Provenance{}, false, "", VerdictInSync},
+		{"not looked at, strict", Provenance{}, true, SeverityIncomplete, VerdictIncomplete},
+		{"not read (bus address)", Provenance{Status: ProvenanceNotRead, Reason: "the live side is not this host's system bus"}, false, "", VerdictInSync},
+		{"not read (bus address), strict", Provenance{Status: ProvenanceNotRead, Reason: "the live side is not this host's system bus"}, true, SeverityIncomplete, VerdictIncomplete},
+		{"unreadable", Provenance{Status: ProvenanceUnreadable, Reason: "killed, no answer in time"}, false, SeverityWarning, VerdictInSync},
+		{"unreadable, strict", Provenance{Status: ProvenanceUnreadable, Reason: "killed, no answer in time"}, true, SeverityIncomplete, VerdictIncomplete},
+		{"equal, strict", Provenance{Status: ProvenanceEqual, HostRevision: rev}, true, "", VerdictInSync},
+	}
+	for _, tc := range tests {
+		got := Compare(Input{Rev: rev, Strict: tc.strict, Hygiene: Hygiene{Provenance: tc.p}})
+		switch {
+		case tc.severity == "" && len(got) != 0:
+			t.Errorf("%s: %+v, want no finding", tc.name, got)
+		case tc.severity != "" && (len(got) != 1 || got[0].Kind != KindRevision || got[0].Severity != tc.severity):
+			t.Errorf("%s: %+v, want one %s revision finding", tc.name, got, tc.severity)
+		}
+		if v := Verdict(got, tc.strict); v != tc.verdict {
+			t.Errorf("%s: verdict %s, want %s", tc.name, v, tc.verdict)
+		}
+		if tc.severity != "" && tc.p.Reason != "" && !strings.Contains(got[0].Detail, tc.p.Reason) {
+			t.Errorf("%s: detail %q does not say why", tc.name, got[0].Detail)
 		}
 	}
 }
