@@ -2,11 +2,15 @@ package live
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/godbus/dbus/v5"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/driftcheck/driftcheck/internal/live/fakesystemd"
 )
@@ -69,5 +73,79 @@ func TestReadBusWithoutLoadState(t *testing.T) {
 		for unit := range wantErr {
 			t.Errorf("query %+v: no read error for %s", q, unit)
 		}
+	}
+}
+
+// countingBus records the install-state calls a read makes.
+type countingBus struct {
+	*Conn
+	mu       sync.Mutex
+	listings [][]string // patterns of each ListUnitFilesByPatterns call
+	perUnit  []string   // names asked with GetUnitFileState
+}
+
+func (c *countingBus) unitFiles(ctx context.Context, patterns []string) ([]sddbus.UnitFile, error) {
+	c.mu.Lock()
+	c.listings = append(c.listings, slices.Clone(patterns))
+	c.mu.Unlock()
+	return c.Conn.unitFiles(ctx, patterns)
+}
+
+func (c *countingBus) unitFileState(ctx context.Context, name string) (string, error) {
+	c.mu.Lock()
+	c.perUnit = append(c.perUnit, name)
+	c.mu.Unlock()
+	return c.Conn.unitFileState(ctx, name)
+}
+
+// TestReadListsInstallStatesOnce: a read asks systemd for install states in
+// one listing of the scope globs plus the names no plain glob covers; only
+// a name with a backslash is asked on its own. Each listed file's state
+// lands on its unit, also for a unit only the listing finds.
+func TestReadListsInstallStatesOnce(t *testing.T) {
+	t.Parallel()
+	inactive := func() map[string]dbus.Variant {
+		p := fakesystemd.Service("loaded")
+		p["ActiveState"] = dbus.MakeVariant("inactive")
+		return p
+	}
+	// app-b.service is linked and pulled in by nothing: not loaded, so
+	// only the file listing finds it.
+	addr := fakesystemd.Start(t, fakesystemd.Host{
+		Units: map[string]map[string]dbus.Variant{
+			"app-a.service": fakesystemd.Service("loaded"), "app-b.service": inactive(),
+			"other.service": fakesystemd.Service("loaded"), `esc\x2dx.service`: fakesystemd.Service("loaded"),
+		},
+		FileStates: map[string]string{"app-a.service": "enabled", "app-b.service": "linked",
+			"other.service": "disabled", `esc\x2dx.service`: "static"},
+		NotLoaded: map[string]bool{"app-b.service": true},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := Connect(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cb := &countingBus{Conn: conn}
+	r := reader{bus: cb, q: Query{Names: []string{"app-a.service", "other.service", `esc\x2dx.service`},
+		ScopeGlobs: []string{"app-*.service"}, CallTimeout: 10 * time.Second, Workers: DefaultWorkers}}
+	snap, err := r.read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([][]string{{"app-*.service", "other.service"}}, cb.listings); diff != "" {
+		t.Errorf("ListUnitFilesByPatterns calls (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{`esc\x2dx.service`}, cb.perUnit); diff != "" {
+		t.Errorf("GetUnitFileState calls (-want +got):\n%s", diff)
+	}
+	states := map[string]string{}
+	for _, u := range snap.Units {
+		states[u.Name] = u.UnitFileState
+	}
+	want := map[string]string{"app-a.service": "enabled", "app-b.service": "linked", "other.service": "disabled", `esc\x2dx.service`: "static"}
+	if diff := cmp.Diff(want, states); diff != "" || len(snap.Errors) != 0 {
+		t.Errorf("install states (-want +got):\n%s\nerrors %v", diff, snap.Errors)
 	}
 }

@@ -27,6 +27,10 @@ import (
 type Host struct {
 	Units      map[string]map[string]dbus.Variant // unit name → org.freedesktop.systemd1.Unit properties
 	FileStates map[string]string                  // unit name → install state; absent = no unit file
+	// NotLoaded are units ListUnitsByPatterns leaves out, as systemd does
+	// for units nothing pulls in; their properties are still answered
+	// (systemd loads a unit on demand).
+	NotLoaded map[string]bool
 }
 
 type fake struct {
@@ -153,7 +157,7 @@ type fakeUnitStatus struct {
 func (f *fake) listUnits(states, patterns []string) ([]fakeUnitStatus, *dbus.Error) {
 	var out []fakeUnitStatus
 	for p, name := range f.byPath {
-		if matchAny(patterns, name) {
+		if matchAny(patterns, name) && !f.NotLoaded[name] {
 			load, _ := f.Units[name]["LoadState"].Value().(string)
 			out = append(out, fakeUnitStatus{Name: name, LoadState: load, Path: p, JobPath: "/"})
 		}
