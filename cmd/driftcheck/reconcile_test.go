@@ -11,8 +11,10 @@ import (
 
 	"github.com/driftcheck/driftcheck/examples/incident"
 	"github.com/driftcheck/driftcheck/internal/gitrev/gittest"
+	"github.com/driftcheck/driftcheck/internal/live"
 	"github.com/driftcheck/driftcheck/internal/sdsandbox"
 	"github.com/driftcheck/driftcheck/internal/testreq"
+	"github.com/driftcheck/driftcheck/internal/unitdiff"
 )
 
 func runReconcileCLI(t *testing.T, args ...string) (int, string, string) {
@@ -307,5 +309,33 @@ func TestReconcileFlagErrors(t *testing.T) {
 		if code != exitCannotRun || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, stderr, tc.want)
 		}
+	}
+}
+
+// TestHostUnitFiles: undeclared and stale units carry the host's unit file
+// as a reference; other units and unreadable files do not break the plan.
+func TestHostUnitFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ci-runner.service")
+	writeTestFile(t, path, "[Service]\nExecStart=/bin/run\n")
+	units := []live.Unit{
+		{Name: "ci-runner.service", FragmentPath: path},
+		{Name: "old.service", FragmentPath: filepath.Join(dir, "gone.service")},
+		{Name: "declared.service", FragmentPath: path},
+	}
+	findings := []unitdiff.Finding{
+		{Kind: unitdiff.KindUndeclared, Unit: "ci-runner.service"},
+		{Kind: unitdiff.KindStale, Unit: "old.service"},
+		{Kind: unitdiff.KindMismatch, Unit: "declared.service"},
+	}
+	got := hostUnitFiles(units, findings)
+	if uf := got["ci-runner.service"]; uf.Path != path || uf.Content != "[Service]\nExecStart=/bin/run\n" {
+		t.Errorf("undeclared: %+v", uf)
+	}
+	if uf, ok := got["old.service"]; !ok || uf.Content != "" {
+		t.Errorf("stale with an unreadable file: %+v, %v (want the path, no content)", uf, ok)
+	}
+	if _, ok := got["declared.service"]; ok {
+		t.Error("a mismatch needs no unit file")
 	}
 }

@@ -27,8 +27,8 @@ func (p *Plan) WritePatch(w io.Writer) error {
 }
 
 func writeFilePatch(b *strings.Builder, f FileChange) {
-	fmt.Fprintf(b, "diff --git a/%s b/%s\n", f.Path, f.Path)
-	oldName, newName := "a/"+f.Path, "b/"+f.Path
+	oldName, newName := diffPath("a/"+f.Path), diffPath("b/"+f.Path)
+	fmt.Fprintf(b, "diff --git %s %s\n", oldName, newName)
 	switch f.Change {
 	case unitdiff.ChangeAdded:
 		b.WriteString("new file mode 100644\n")
@@ -193,4 +193,40 @@ func hunkRange(start, n int) string {
 		return fmt.Sprintf("%d", start+1)
 	}
 	return fmt.Sprintf("%d,%d", start+1, n)
+}
+
+// diffPath writes a path for a diff header as git does: C-quoted with
+// octal escapes when it holds a control character, a quote, a backslash
+// or a non-ASCII byte, so that no name from the repository reaches a
+// terminal raw and git apply reads it back exactly.
+func diffPath(p string) string {
+	needs := false
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c >= 0x80 || c == '"' || c == '\\' {
+			needs = true
+			break
+		}
+	}
+	if !needs {
+		return p
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c < 0x20 || c == 0x7f || c >= 0x80:
+			fmt.Fprintf(&b, "\\%03o", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }

@@ -431,23 +431,51 @@ func TestPatchAppliesWithGit(t *testing.T) {
 	nu := strings.Repeat("line\n", 30) + "A\n" + strings.Repeat("keep\n", 10) + "b\nB2\n" + strings.Repeat("tail\n", 5) + "last\n"
 	writeFile(t, filepath.Join(dir, "x.nix"), old)
 	writeFile(t, filepath.Join(dir, "gone.nix"), "{ }\n")
+	odd := "müll \x1b[31m\"q\".nix" // non-ASCII, an escape, quotes: git quotes such names
+	writeFile(t, filepath.Join(dir, odd), "{ a = 1; }\n")
 	run("", "init", "-q")
 	p := &Plan{Files: []FileChange{
 		{Path: "gone.nix", Change: unitdiff.ChangeDeleted, Old: []byte("{ }\n")},
 		{Path: "sub/new.nix", Change: unitdiff.ChangeAdded, New: []byte("{\n}\n")},
 		{Path: "x.nix", Change: unitdiff.ChangeModified, Old: []byte(old), New: []byte(nu)},
+		{Path: odd, Change: unitdiff.ChangeModified, Old: []byte("{ a = 1; }\n"), New: []byte("{ a = 2; }\n")},
 	}}
 	var patch bytes.Buffer
 	if err := p.WritePatch(&patch); err != nil {
 		t.Fatal(err)
 	}
 	run(patch.String(), "apply", "-")
-	for path, want := range map[string]string{"x.nix": nu, "sub/new.nix": "{\n}\n"} {
+	if strings.ContainsRune(patch.String(), 0x1b) {
+		t.Errorf("the patch carries a raw escape:\n%q", patch.String())
+	}
+	for path, want := range map[string]string{"x.nix": nu, "sub/new.nix": "{\n}\n", odd: "{ a = 2; }\n"} {
 		if got := readFile(t, filepath.Join(dir, path)); got != want {
 			t.Errorf("%s after git apply:\n%q\nwant\n%q\npatch:\n%s", path, got, want, patch.String())
 		}
 	}
 	if fileExists(filepath.Join(dir, "gone.nix")) {
 		t.Error("gone.nix survived the patch")
+	}
+}
+
+func TestNixValue(t *testing.T) {
+	for _, tc := range []struct {
+		in   any
+		want string
+	}{
+		{"daily", `"daily"`},
+		{true, "true"},
+		{false, "false"},
+		{[]any{"Mon *-*-* 00:00:00"}, `"Mon *-*-* 00:00:00"`},
+		{[]any{"a", "b\"c"}, `[ "a" "b\"c" ]`},
+		{"${x}\n\\", `"\${x}\n\\"`},
+	} {
+		got, ok := nixValue(tc.in)
+		if !ok || got != tc.want {
+			t.Errorf("nixValue(%#v) = %s, %v; want %s", tc.in, got, ok, tc.want)
+		}
+	}
+	if _, ok := nixValue(3.5); ok {
+		t.Error("a number is not a value reconcile writes")
 	}
 }

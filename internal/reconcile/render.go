@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -26,7 +25,7 @@ type Output struct {
 
 // WriteJSON writes the output as indented JSON.
 func (o Output) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
+	enc := termsafe.NewJSONEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(o)
 }
