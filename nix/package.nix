@@ -20,7 +20,7 @@ in
   version = "0.1.0";
   inherit src;
 
-  vendorHash = "sha256-SlIEQ+NLCMODbej16FPXP4t6+R3OiOzVIg8Yg3KwOkU=";
+  vendorHash = "sha256-Vo6gvfbXxvOUHhzx9AG1MRBENaUSMuXq6GvdtOOCaAc=";
 
   subPackages = [ "cmd/driftcheck" ];
   env.CGO_ENABLED = 0;

@@ -16,9 +16,10 @@ import (
 // TestSelfCheck runs driftcheck's declared side (what `driftcheck units
 // --modules 'nix/**/*.nix'` runs) on this repository's own Nix files,
 // committed into a scratch repository so the test sees the work tree's
-// version: the module must declare exactly its prune service and timer,
-// conditionally (services.driftcheck.prune.enable), named after the default
-// of services.driftcheck.prune.unitName, and nothing unresolved.
+// version: the module must declare exactly its prune and check services
+// and timers, conditionally (services.driftcheck.{prune,check}.enable),
+// named after the defaults of their unitName options, and nothing
+// unresolved.
 func TestSelfCheck(t *testing.T) {
 	root := repoRoot(t)
 	repo := gittest.New(t)
@@ -38,6 +39,13 @@ func TestSelfCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// nix/tests/eval-flake.nix imports the flake: imports are followed, so
+	// the flake is in the revision too, as in the real repository.
+	flake, err := os.ReadFile(filepath.Join(root, "flake.nix"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["flake.nix"] = string(flake)
 	repo.Commit("driftcheck's own modules", files)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -57,18 +65,23 @@ func TestSelfCheck(t *testing.T) {
 	var got []string
 	for _, u := range res.Units {
 		got = append(got, u.Name)
+		// The prune's units and the check's, each under its enable option.
+		option := "prune"
+		if strings.HasPrefix(u.Name, "driftcheck-check.") {
+			option = "check"
+		}
 		if !u.Conditional {
-			t.Errorf("%s is unconditional; it exists only with services.driftcheck.prune.enable", u.Name)
+			t.Errorf("%s is unconditional; it exists only with services.driftcheck.%s.enable", u.Name, option)
 		}
 		if u.File != "nix/modules/driftcheck.nix" {
 			t.Errorf("%s declared in %s", u.Name, u.File)
 		}
 		// The name is the option's default: a host may set another.
-		if want := "name from option default services.driftcheck.prune.unitName"; !slices.Contains(u.Notes, want) {
+		if want := "name from option default services.driftcheck." + option + ".unitName"; !slices.Contains(u.Notes, want) {
 			t.Errorf("%s notes %q, want %q", u.Name, u.Notes, want)
 		}
 	}
-	if want := []string{"ci-docker-prune.service", "ci-docker-prune.timer"}; strings.Join(got, " ") != strings.Join(want, " ") {
+	if want := []string{"ci-docker-prune.service", "ci-docker-prune.timer", "driftcheck-check.service", "driftcheck-check.timer"}; strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("declared units %q, want %q", got, want)
 	}
 }
