@@ -81,3 +81,31 @@ func TestHostsCommandIncomplete(t *testing.T) {
 		t.Errorf("not a repository: exit %d, %q", code, errOut)
 	}
 }
+
+// TestLintPerHost: lint reads each host on its own: the same timer set
+// to two calendars by two hosts is no conflict, and a README under a host's
+// directory that names another host's unit (suffix-less, as systemctl
+// takes it) is a finding for that host.
+func TestLintPerHost(t *testing.T) {
+	g := gittest.New(t)
+	g.Commit("two hosts", map[string]string{
+		"flake.nix": `{
+  outputs = { self, nixpkgs }: {
+    nixosConfigurations.web = nixpkgs.lib.nixosSystem { modules = [ ./hosts/web/default.nix ]; };
+    nixosConfigurations.build = nixpkgs.lib.nixosSystem { modules = [ ./hosts/build/default.nix ]; };
+  };
+}`,
+		"hosts/web/default.nix":   "{ systemd.timers.backup = { wantedBy = [ \"timers.target\" ]; timerConfig.OnCalendar = \"daily\"; }; systemd.services.web-app = { }; }\n",
+		"hosts/build/default.nix": "{ systemd.timers.backup = { wantedBy = [ \"timers.target\" ]; timerConfig.OnCalendar = \"weekly\"; }; systemd.services.ci-runner = { }; }\n",
+		"hosts/web/README.md":     "Restart the app with `systemctl restart web-app`; the runner: `journalctl -u ci-runner`.\n",
+	})
+	code, out, errOut := runCLI(t, "lint", "--repo", g.Dir, "--modules", "**/*.nix")
+	want := "hosts/web/README.md:1: doc-undeclared-unit (host web): names ci-runner.service, which host web does not declare\n"
+	if code != exitFindings || out != want {
+		t.Errorf("exit %d, stderr %q, output:\n%s\nwant:\n%s", code, errOut, out, want)
+	}
+	code, out, _ = runCLI(t, "lint", "--repo", g.Dir, "--modules", "**/*.nix", "--all-files")
+	if code != exitFindings || !strings.Contains(out, "conflicting-declaration") || strings.Contains(out, "README") {
+		t.Errorf("--all-files: every file as one configuration: exit %d\n%s", code, out)
+	}
+}

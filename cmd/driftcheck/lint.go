@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"path"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/driftcheck/driftcheck/internal/lint"
+	"github.com/driftcheck/driftcheck/internal/modules"
 )
 
 // lintOptions are the lint command's flags.
@@ -48,6 +52,7 @@ Exit codes: 0 clean, 1 findings, 2 could not run.`,
 	}
 	f := cmd.Flags()
 	o.repo.addFlags(f)
+	o.repo.addHostFlags(f, "every host the repository defines, each checked on its own")
 	f.StringArrayVar(&o.docs, "docs", nil, "documentation glob (repeatable; default "+lint.DefaultDocGlob+")")
 	f.StringArrayVar(&o.excludeDocs, "exclude-docs", nil, "documentation glob the doc check skips (repeatable)")
 	f.StringVar(&o.format, "format", "text", "output format: text, json or sarif")
@@ -69,6 +74,9 @@ func runLint(cmd *cobra.Command, s streams, o lintOptions) error {
 		return cannotRun(fmt.Errorf("lint: %w", err))
 	}
 	in := lint.Input{Declared: loaded.Result, Docs: docs, Config: cfg}
+	if in.Hosts, err = o.lintHosts(cmd.Context(), loaded); err != nil {
+		return cannotRun(fmt.Errorf("lint: %w", err))
+	}
 	rev := loaded.Revision.SHA
 	report := lint.Report{Rev: rev, Findings: lint.Run(in)}
 	switch o.format {
@@ -89,4 +97,36 @@ func runLint(cmd *cobra.Command, s streams, o lintOptions) error {
 		fmt.Fprintf(s.Out, "no findings at %.12s\n", rev)
 	}
 	return nil
+}
+
+// lintHosts is each host's own reading: the one --host names (which load
+// read), else every host of the repository; none with --all-files.
+func (o lintOptions) lintHosts(ctx context.Context, loaded *modules.Loaded) ([]lint.Host, error) {
+	if o.repo.AllFiles {
+		return nil, nil
+	}
+	reads, err := modules.NewParseCache().ReadHosts(ctx, loaded.Revision)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]lint.Host, 0, len(reads))
+	for _, r := range reads {
+		if loaded.Host != "" && r.Host.Name != loaded.Host {
+			continue
+		}
+		out = append(out, lint.Host{Name: r.Host.Name, Dirs: entryDirs(r.Host.EntryFiles()), Declared: r.Result})
+	}
+	return out, nil
+}
+
+// entryDirs are the directories of a host's entry files: documents under
+// them are about the host.
+func entryDirs(files []string) []string {
+	var out []string
+	for _, f := range files {
+		if d := path.Dir(f); d != "." && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
 }

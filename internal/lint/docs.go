@@ -25,6 +25,11 @@ var (
 	unitPattern = regexp.MustCompile(`^[\w@\-][\w@.\-]*\.(service|timer|socket|path|target|slice|mount|automount)$`)
 	codeSpan    = regexp.MustCompile("`+[^`]+`+")
 	commandWord = regexp.MustCompile(`\b(systemctl|journalctl)\b`)
+	// systemctl VERB NAME… and journalctl -u NAME: a name written without
+	// a suffix is a service, as systemctl and journalctl read it.
+	systemctlArgs  = regexp.MustCompile(`\bsystemctl\s+(?:--?[\w-]+(?:=\S+)?\s+)*(?:start|stop|restart|reload|try-restart|reload-or-restart|status|enable|disable|reenable|is-active|is-enabled|is-failed|cat|show|kill|mask|unmask|edit|list-dependencies)((?:\s+[^\s;|&<>()$'"` + "`" + `]+)+)`)
+	journalctlUnit = regexp.MustCompile(`\bjournalctl\b[^;|&]*?(?:-u\s*|--unit[=\s]+)([\w@.\-]+)`)
+	bareName       = regexp.MustCompile(`^[\w@][\w@\-]*$`)
 )
 
 // wellKnown are units systemd, the distribution or NixOS itself provide on
@@ -67,26 +72,50 @@ func templateOf(name string) string {
 // docFindings reports unit names in documentation that the revision does
 // not declare. Names count where a reader would copy them: inside inline
 // code spans, and on any line that runs systemctl or journalctl.
-func docFindings(docs []Doc, units []declared.Unit, cfg Config) []Finding {
-	declaredNames := map[string]bool{}
-	for _, u := range units {
-		declaredNames[u.Name] = true
-	}
+// A document under a host's directory (hosts/web/README.md, next to the
+// host's entry file) is about that host: it is checked against the host's
+// units only.
+func docFindings(docs []Doc, units []declared.Unit, hosts []Host, cfg Config) []Finding {
 	var fs []Finding
 	for _, d := range docs {
 		if cfg.ignoresDoc(d.Path) {
 			continue
 		}
+		against, host, what := units, "", "this revision does not declare"
+		if h, ok := docHost(d.Path, hosts); ok {
+			against, host, what = h.Declared.Units, h.Name, "host "+h.Name+" does not declare"
+		}
+		declaredNames := map[string]bool{}
+		for _, u := range against {
+			declaredNames[u.Name] = true
+		}
 		for _, ref := range unitRefs(d.Content) {
 			if declaredNames[ref.name] || declaredNames[templateOf(ref.name)] || isWellKnown(ref.name, cfg.KnownUnits) {
 				continue
 			}
-			fs = append(fs, Finding{Kind: KindDocUndeclared, File: d.Path, Line: ref.line, Unit: ref.name,
-				Message: fmt.Sprintf("names %s, which this revision does not declare%s",
-					ref.name, suggestion(ref.name, units))})
+			fs = append(fs, Finding{Kind: KindDocUndeclared, File: d.Path, Line: ref.line, Unit: ref.name, Host: host,
+				Message: fmt.Sprintf("names %s, which %s%s", ref.name, what, suggestion(ref.name, against))})
 		}
 	}
 	return fs
+}
+
+// docHost is the host whose directory holds the document: the deepest
+// entry-file directory that contains it (the repository root belongs to
+// no host).
+func docHost(doc string, hosts []Host) (Host, bool) {
+	best, found, depth := Host{}, false, -1
+	for _, h := range hosts {
+		for _, dir := range h.Dirs {
+			if dir == "" || dir == "." || !strings.HasPrefix(doc, dir+"/") {
+				continue
+			}
+			if d := strings.Count(dir, "/"); d > depth {
+				best, found, depth = h, true, d
+			}
+		}
+	}
+	return best, found
 }
 
 // suggestion names declared units that look like what the text meant, e.g.
@@ -223,6 +252,31 @@ func namesOnLine(line string, inFence bool) []string {
 				names = append(names, w)
 			}
 		}
+		names = append(names, commandServices(t)...)
 	}
 	return names
+}
+
+// commandServices are the names a systemctl or journalctl command line
+// gives without a suffix (systemctl restart ci-runner,
+// journalctl -u ci-runner): services.
+func commandServices(text string) []string {
+	var out []string
+	for _, m := range systemctlArgs.FindAllStringSubmatch(text, -1) {
+		for _, arg := range strings.Fields(m[1]) {
+			arg = strings.Trim(arg, "`'\"")
+			if strings.HasPrefix(arg, "-") {
+				continue
+			}
+			if bareName.MatchString(arg) {
+				out = append(out, arg+".service")
+			}
+		}
+	}
+	for _, m := range journalctlUnit.FindAllStringSubmatch(text, -1) {
+		if bareName.MatchString(m[1]) {
+			out = append(out, m[1]+".service")
+		}
+	}
+	return out
 }

@@ -47,11 +47,14 @@ func (k Kind) Description() string {
 
 // Finding is one problem at one place in the repository.
 type Finding struct {
-	Kind    Kind   `json:"kind"`
-	File    string `json:"file"`
-	Line    int    `json:"line,omitempty"`
-	Col     int    `json:"col,omitempty"`
-	Unit    string `json:"unit,omitempty"`
+	Kind Kind   `json:"kind"`
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"`
+	Col  int    `json:"col,omitempty"`
+	Unit string `json:"unit,omitempty"`
+	// Host is the host whose configuration has the problem, for the
+	// checks that run per host.
+	Host    string `json:"host,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -63,9 +66,22 @@ type Doc struct {
 
 // Input is everything one lint run looks at.
 type Input struct {
+	// Declared is every matched file read as one configuration.
 	Declared declared.Result
 	Docs     []Doc
 	Config   Config
+	// Hosts, when the repository defines hosts, are each host's own
+	// reading (its import closure): conflicts and collisions are checked
+	// per host, since two hosts may set one unit differently, and a
+	// document under a host's directory is checked against that host.
+	Hosts []Host
+}
+
+// Host is one host's declared side.
+type Host struct {
+	Name     string
+	Dirs     []string // directories of the host's entry files
+	Declared declared.Result
 }
 
 // Run returns every finding, ordered by file, line and kind.
@@ -73,9 +89,17 @@ func Run(in Input) []Finding {
 	var fs []Finding
 	fs = append(fs, parseErrors(in.Declared.Errors)...)
 	fs = append(fs, unresolved(in.Declared.Unresolved)...)
-	fs = append(fs, conflicts(in.Declared.Units)...)
-	fs = append(fs, collisions(in.Declared.Units)...)
-	fs = append(fs, docFindings(in.Docs, in.Declared.Units, in.Config)...)
+	if len(in.Hosts) == 0 {
+		fs = append(fs, conflicts(in.Declared.Units)...)
+		fs = append(fs, collisions(in.Declared.Units)...)
+	}
+	for _, h := range in.Hosts {
+		for _, f := range append(conflicts(h.Declared.Units), collisions(h.Declared.Units)...) {
+			f.Host = h.Name
+			fs = append(fs, f)
+		}
+	}
+	fs = append(fs, docFindings(in.Docs, in.Declared.Units, in.Hosts, in.Config)...)
 	slices.SortStableFunc(fs, func(a, b Finding) int {
 		return cmp.Or(
 			strings.Compare(a.File, b.File),
@@ -83,6 +107,7 @@ func Run(in Input) []Finding {
 			cmp.Compare(a.Col, b.Col),
 			strings.Compare(string(a.Kind), string(b.Kind)),
 			strings.Compare(a.Unit, b.Unit),
+			strings.Compare(a.Host, b.Host),
 		)
 	})
 	return fs

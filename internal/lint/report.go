@@ -27,7 +27,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		if f.Col > 0 {
 			loc = fmt.Sprintf("%s:%d", loc, f.Col)
 		}
-		if _, err := fmt.Fprintf(w, "%s: %s: %s\n", loc, f.Kind, termsafe.String(f.Message)); err != nil {
+		kind := string(f.Kind)
+		if f.Host != "" {
+			kind += " (host " + termsafe.String(f.Host) + ")"
+		}
+		if _, err := fmt.Fprintf(w, "%s: %s: %s\n", loc, kind, termsafe.String(f.Message)); err != nil {
 			return fmt.Errorf("write lint report: %w", err)
 		}
 	}

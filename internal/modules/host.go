@@ -59,6 +59,27 @@ func (c *ParseCache) ReadHost(ctx context.Context, v *gitrev.Revision, spec Host
 	if !ok {
 		return nil, NoHostError(spec.Name, inv)
 	}
+	return c.readHost(inv, tree, h)
+}
+
+// ReadHosts reads every host the revision defines (lint checks each).
+func (c *ParseCache) ReadHosts(ctx context.Context, v *gitrev.Revision) ([]*HostRead, error) {
+	inv, tree, err := revfs.Discover(ctx, v, hosts.Options{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*HostRead, 0, len(inv.Hosts))
+	for i := range inv.Hosts {
+		r, err := c.readHost(inv, tree, &inv.Hosts[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (c *ParseCache) readHost(inv *hosts.Inventory, tree *revfs.Tree, h *hosts.Host) (*HostRead, error) {
 	files, err := tree.Files(h.Files)
 	if err != nil {
 		return nil, fmt.Errorf("read the files of host %s: %w", h.Name, err)
