@@ -164,27 +164,13 @@ func (c *checker) evaluate(ctx context.Context) (*nixeval.Result, error) {
 		repoDir = c.opts.RepoDir
 	}
 	e := c.opts.Eval
-	defaulted := false
-	if e.Host == "" && c.host != nil {
-		// The host the static side reads (--host, the only host, or this
-		// machine's): both sides read the same host.
-		e.Host = c.host.Name
-	}
-	if e.Host == "" {
-		// As nixos-rebuild --flake and comin do.
-		if name, err := os.Hostname(); err == nil {
-			e.Host, defaulted = name, true
-		}
-	}
+	e.Host = c.evalHost()
 	res, err := nixeval.Evaluate(ctx, nixeval.Options{
 		RepoDir: repoDir, Rev: c.rev, Host: e.Host, Toplevel: true,
 		Timeout: e.Timeout, MemoryLimit: e.MemoryLimit, Env: e.Env,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s at %s: %w", describeHost(e.Host), unitdiff.ShortRev(c.rev.SHA), err)
-	}
-	if defaulted && res.Mode == nixeval.ModeFlake {
-		c.note("host: %s, this machine's hostname (--host names another)", e.Host)
 	}
 	c.note("declared: evaluated %s with Nix in %s", res.Source, res.Duration.Round(time.Millisecond))
 	c.source = res.Source
@@ -193,6 +179,24 @@ func (c *checker) evaluate(ctx context.Context) (*nixeval.Result, error) {
 		c.toplevel.Error = res.ToplevelErr.Error()
 	}
 	return res, nil
+}
+
+// evalHost is the host to evaluate: --host; else the host the static side
+// selected (the repository's only host, or the one named like this
+// machine); else this machine's hostname, as nixos-rebuild --flake does.
+func (c *checker) evalHost() string {
+	switch {
+	case c.opts.Eval.Host != "":
+		return c.opts.Eval.Host
+	case c.opts.Host != "":
+		return c.opts.Host
+	case c.host != nil && c.host.Name != "":
+		return c.host.Name
+	case c.opts.Hostname != "":
+		return c.opts.Hostname
+	}
+	name, _ := os.Hostname()
+	return name
 }
 
 func describeHost(host string) string {
