@@ -86,17 +86,8 @@ func Write(path string, run Run) error {
 // A check succeeds when it reaches a verdict (exit 0, 1 or 3): drift is a
 // successful check that found drift.
 func Registry(run Run, prevSuccess float64) *prometheus.Registry {
-	reg := prometheus.NewPedanticRegistry()
-	gauge := func(name, help string) prometheus.Gauge {
-		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
-		reg.MustRegister(g)
-		return g
-	}
-	vec := func(name, help string, labels ...string) *prometheus.GaugeVec {
-		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
-		reg.MustRegister(g)
-		return g
-	}
+	reg := textfile.NewGauges()
+	gauge, vec := reg.Gauge, reg.Vec
 
 	verdict := vec(MetricVerdict, "Verdict of the last check: 1 for the current one, 0 for the others.", "verdict")
 	for _, v := range Verdicts {
@@ -130,7 +121,7 @@ func Registry(run Run, prevSuccess float64) *prometheus.Registry {
 	if match, ok := run.toplevelMatch(); ok {
 		gauge(MetricToplevelMatch, "Whether the host runs the system toplevel the revision evaluates to (checks with --declared eval or both).").Set(boolFloat(match))
 	}
-	return reg
+	return reg.Registry
 }
 
 func boolFloat(b bool) float64 {

@@ -38,17 +38,8 @@ func WriteMetrics(path string, r *Report) error {
 // MetricsRegistry holds the report's metrics as gauges. prevSuccess is the
 // last successful run's start (Unix seconds) before this one, 0 if none.
 func MetricsRegistry(r *Report, prevSuccess float64) *prometheus.Registry {
-	reg := prometheus.NewPedanticRegistry()
-	gauge := func(name, help string) prometheus.Gauge {
-		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
-		reg.MustRegister(g)
-		return g
-	}
-	vec := func(name, help string, labels ...string) *prometheus.GaugeVec {
-		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
-		reg.MustRegister(g)
-		return g
-	}
+	reg := textfile.NewGauges()
+	gauge, vec := reg.Gauge, reg.Vec
 
 	outcome := vec(MetricOutcome, "Outcome of the last prune run: 1 for the outcome it had, 0 for the others.", "outcome")
 	for _, o := range []string{OutcomePruned, OutcomeNothingToDo, OutcomeSkipped, OutcomeBlocked, OutcomeUnderPressure, OutcomeError} {
@@ -80,7 +71,7 @@ func MetricsRegistry(r *Report, prevSuccess float64) *prometheus.Registry {
 	}
 	gauge(MetricLastSuccess, "When the last run that exited 0 (pruned, nothing to do, skipped) started (Unix seconds); 0 if none is known.").Set(success)
 	gauge(MetricDuration, "How long the last prune run took.").Set(r.DurationSeconds)
-	return reg
+	return reg.Registry
 }
 
 func countDeleted(actions []Action, k Kind) int {

@@ -57,8 +57,37 @@ func Gauge(path, name string) (float64, bool, error) {
 		return 0, false, fmt.Errorf("metrics file %s: %w", path, err)
 	}
 	mf, ok := families[name]
-	if !ok || len(mf.GetMetric()) != 1 || mf.GetMetric()[0].GetGauge() == nil {
+	if !ok {
 		return 0, false, nil
 	}
-	return mf.GetMetric()[0].GetGauge().GetValue(), true, nil
+	for _, m := range mf.GetMetric() {
+		if len(m.GetLabel()) == 0 && m.GetGauge() != nil {
+			return m.GetGauge().GetValue(), true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// Gauges is a registry of gauges, the only metric type a textfile of
+// last-run facts needs. NewGauges uses a pedantic registry: a metric that
+// breaks the exposition format's rules fails at registration.
+type Gauges struct {
+	*prometheus.Registry
+}
+
+// NewGauges returns an empty registry.
+func NewGauges() Gauges { return Gauges{prometheus.NewPedanticRegistry()} }
+
+// Gauge registers and returns an unlabelled gauge.
+func (g Gauges) Gauge(name, help string) prometheus.Gauge {
+	m := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+	g.MustRegister(m)
+	return m
+}
+
+// Vec registers and returns a gauge with labels.
+func (g Gauges) Vec(name, help string, labels ...string) *prometheus.GaugeVec {
+	m := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+	g.MustRegister(m)
+	return m
 }
