@@ -64,4 +64,11 @@ func TestCheckHostSandbox(t *testing.T) {
 	if code != exitCannotRun || !strings.Contains(stderr, "build, web") || !strings.Contains(stderr, "--host") {
 		t.Errorf("no --host: exit %d, stderr %q", code, stderr)
 	}
+
+	// .driftcheck.json names the host when --host does not.
+	g.Commit("this checkout is web", map[string]string{".driftcheck.json": `{"host": "web"}`})
+	code, stdout, stderr = runCheckCLI(t, "--repo", g.Dir, "--bus-address", full.BusAddress(), "--format", "json", "--history", "0")
+	if r := decodeCheck(t, stdout); code != exitOK || r.Verdict != "in-sync" {
+		t.Errorf("host from .driftcheck.json: exit %d, stderr %q, findings %v", code, stderr, r.kinds())
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/driftcheck/driftcheck/internal/declared"
 	"github.com/driftcheck/driftcheck/internal/gitrev"
 	"github.com/driftcheck/driftcheck/internal/modules"
+	"github.com/driftcheck/driftcheck/internal/repoconfig"
 )
 
 // declared reads the units the revision declares. No module file matching
@@ -62,6 +63,16 @@ func (c *checker) selectHost(ctx context.Context) error {
 		return nil
 	}
 	spec := modules.HostSpec{Name: o.Host, Entries: o.Entries}
+	if spec.Name == "" && len(spec.Entries) == 0 {
+		cfg, _, err := repoconfig.Read(ctx, c.rev)
+		if err != nil {
+			return err
+		}
+		if cfg.Host != "" {
+			spec.Name = cfg.Host
+			c.note("host: %s, from %s", spec.Name, repoconfig.File)
+		}
+	}
 	if len(spec.Entries) == 0 {
 		inv, err := modules.Hosts(ctx, c.rev)
 		if err != nil {

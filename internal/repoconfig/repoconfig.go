@@ -24,6 +24,10 @@ type Config struct {
 	// Scope are the live unit globs whose undeclared units count as drift
 	// (check, snapshot --repo, the prune's drift gate).
 	Scope []string `json:"scope,omitempty"`
+	// Host is the host of a many-host repository that this checkout's
+	// machine is (check, snapshot, prune), when --host does not say;
+	// see docs/hosts.md.
+	Host string `json:"host,omitempty"`
 	// Lint tunes driftcheck lint's documentation check.
 	Lint Lint `json:"lint"`
 }
@@ -57,7 +61,7 @@ func Parse(data []byte) (Config, error) {
 func explain(err error) error {
 	const prefix = "json: unknown field "
 	if msg := err.Error(); strings.HasPrefix(msg, prefix) {
-		return fmt.Errorf("unknown key %s (known: scope, lint.ignore_docs, lint.known_units)", strings.TrimPrefix(msg, prefix))
+		return fmt.Errorf("unknown key %s (known: scope, host, lint.ignore_docs, lint.known_units)", strings.TrimPrefix(msg, prefix))
 	}
 	return err
 }
