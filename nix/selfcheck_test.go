@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftcheck/driftcheck/internal/gitrev"
 	"github.com/driftcheck/driftcheck/internal/gitrev/gittest"
 	"github.com/driftcheck/driftcheck/internal/modules"
 )
@@ -50,7 +51,11 @@ func TestSelfCheck(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	loaded, err := modules.Load(ctx, modules.Options{Repo: repo.Dir, Globs: []string{"nix/**/*.nix"}})
+	globs, err := gitrev.ParseGlobs([]string{"nix/**/*.nix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := modules.Load(ctx, modules.Options{Repo: repo.Dir, Rev: "HEAD", Globs: globs})
 	if err != nil {
 		t.Fatal(err)
 	}

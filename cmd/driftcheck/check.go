@@ -103,10 +103,8 @@ func runCheck(cmd *cobra.Command, s streams, o checkOptions) error {
 // driftOptions validates the check flags and turns them into the
 // options of a check.
 func (o checkOptions) driftOptions() (drift.Options, error) {
-	if err := o.validate(); err != nil {
-		return drift.Options{}, err
-	}
-	if err := drift.ValidateScope(o.scope); err != nil {
+	opts, err := o.declaredSide()
+	if err != nil {
 		return drift.Options{}, err
 	}
 	if err := o.decl.validate(); err != nil {
@@ -121,25 +119,14 @@ func (o checkOptions) driftOptions() (drift.Options, error) {
 	if o.liveSource != "dbus" && o.busAddress != "" {
 		return drift.Options{}, errors.New("--bus-address and --live FILE exclude each other")
 	}
-	opts := drift.Options{
-		RepoDir:          o.Repo,
-		Rev:              o.Rev,
-		Modules:          o.Modules,
-		Scope:            o.scope,
-		History:          o.history,
-		BusAddress:       o.busAddress,
-		DeploySource:     o.deploySource,
-		NixosVersionPath: o.nixosVersionPath,
-		Strict:           o.strict,
-		Host:             o.Host,
-		Entries:          o.Entries,
-		Hostname:         machineHostname(),
-		AllFiles:         o.AllFiles,
-	}
+	opts.Scope = o.scope // validated where it is used, like .driftcheck.json's
+	opts.History = o.history
+	opts.BusAddress = o.busAddress
+	opts.DeploySource = o.deploySource
+	opts.NixosVersionPath = o.nixosVersionPath
+	opts.Strict = o.strict
+	opts.Hostname = machineHostname()
 	o.decl.apply(&opts)
-	if o.history == 0 {
-		opts.History = -1 // the flag's 0 means none; the option's 0 means the default
-	}
 	if o.liveSource != "dbus" {
 		opts.LiveFile = o.liveSource
 	}

@@ -153,19 +153,16 @@ func (o pruneOptions) driftCheck(ctx context.Context) (*drift.Report, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	opts := drift.Options{
-		RepoDir:          o.Repo,
-		Rev:              o.Rev,
-		Modules:          o.Modules,
-		Scope:            o.scope,
-		BusAddress:       o.busAddress,
-		NixosVersionPath: o.nixosVersion,
-		Strict:           true,
-		Host:             o.Host,
-		Entries:          o.Entries,
-		Hostname:         machineHostname(),
-		AllFiles:         o.AllFiles,
+	opts, err := o.declaredSide()
+	if err != nil {
+		return nil, err // validated before the run
 	}
+	opts.Scope = o.scope
+	opts.History = drift.DefaultHistory // what a check reads by default
+	opts.BusAddress = o.busAddress
+	opts.NixosVersionPath = o.nixosVersion
+	opts.Strict = true
+	opts.Hostname = machineHostname()
 	o.decl.apply(&opts)
 	return drift.Check(ctx, opts)
 }

@@ -223,7 +223,11 @@ func (o reconcileOptions) edges(ctx context.Context, in *reconcile.Input, side *
 
 // load reads the module files of the report's revision.
 func (o reconcileOptions) load(ctx context.Context, rev string) (*modules.Loaded, error) {
-	l, err := modules.Load(ctx, modules.Options{Repo: o.Repo, Rev: rev, Globs: o.Modules})
+	globs, err := o.parse()
+	if err != nil {
+		return nil, err
+	}
+	l, err := modules.Load(ctx, modules.Options{Repo: o.Repo, Rev: rev, Globs: globs})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/driftcheck/driftcheck/internal/drift"
 	"github.com/driftcheck/driftcheck/internal/gitrev"
 	"github.com/driftcheck/driftcheck/internal/modules"
 )
@@ -67,35 +68,46 @@ func (o *repoOptions) addFlags(fs *pflag.FlagSet) {
 // --repo or --rev is not "." or HEAD, it is a mistake (an unset variable
 // in a script, say).
 func (o *repoOptions) validate() error {
-	if o.Repo == "" {
-		return errors.New(`--repo: empty path (give a directory; "." is the default)`)
-	}
-	if strings.TrimSpace(o.Rev) == "" {
-		return errors.New("--rev: empty revision (give a branch, tag or commit; HEAD is the default)")
-	}
-	if _, err := o.globs(); err != nil {
-		return err
-	}
-	return o.hostOptions.validate()
+	_, err := o.parse()
+	return err
 }
 
-// globs validates --modules.
-func (o *repoOptions) globs() (gitrev.Globs, error) {
+// parse validates the flags, once, and returns --modules parsed: the
+// libraries take the parsed globs and default nothing themselves.
+func (o *repoOptions) parse() (gitrev.Globs, error) {
+	if o.Repo == "" {
+		return gitrev.Globs{}, errors.New(`--repo: empty path (give a directory; "." is the default)`)
+	}
+	if strings.TrimSpace(o.Rev) == "" {
+		return gitrev.Globs{}, errors.New("--rev: empty revision (give a branch, tag or commit; HEAD is the default)")
+	}
 	g, err := gitrev.ParseGlobs(o.Modules)
 	if err != nil {
 		return gitrev.Globs{}, fmt.Errorf("--modules: %w", err)
 	}
-	return g, nil
+	return g, o.hostOptions.validate()
+}
+
+// declaredSide is the part of a check's options these flags set: where
+// the declared side is read and which host. Commands add their own flags.
+func (o *repoOptions) declaredSide() (drift.Options, error) {
+	globs, err := o.parse()
+	if err != nil {
+		return drift.Options{}, err
+	}
+	return drift.Options{RepoDir: o.Repo, Rev: o.Rev, Globs: globs, Host: o.Host, Entries: o.Entries, AllFiles: o.AllFiles}, nil
 }
 
 // load reads, parses and extracts the modules at the revision. Every error
 // it returns means the command cannot run (exit 2).
 func (o *repoOptions) load(ctx context.Context) (*modules.Loaded, error) {
-	if err := o.validate(); err != nil {
+	globs, err := o.parse()
+	if err != nil {
 		return nil, cannotRun(err)
 	}
+	where := modules.Options{Repo: o.Repo, Rev: o.Rev, Globs: globs}
 	if o.Host != "" || len(o.Entries) > 0 {
-		l, err := modules.LoadHost(ctx, modules.Options{Repo: o.Repo, Rev: o.Rev}, modules.HostSpec{Name: o.Host, Entries: o.Entries})
+		l, err := modules.LoadHost(ctx, where, modules.HostSpec{Name: o.Host, Entries: o.Entries})
 		if err == nil || !errors.Is(err, modules.ErrNoHostsAtAll) {
 			if err != nil {
 				return nil, cannotRun(err)
@@ -105,7 +117,7 @@ func (o *repoOptions) load(ctx context.Context) (*modules.Loaded, error) {
 		// --host on a repository without hosts: every file, as the
 		// machine runs what all of them declare.
 	}
-	l, err := modules.Load(ctx, modules.Options{Repo: o.Repo, Rev: o.Rev, Globs: o.Modules})
+	l, err := modules.Load(ctx, where)
 	if err == nil && !o.AllFiles {
 		inv, herr := modules.Hosts(ctx, l.Revision)
 		if herr != nil {

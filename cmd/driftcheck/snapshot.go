@@ -160,8 +160,12 @@ func (o snapshotOptions) query(ctx context.Context) (live.Query, error) {
 	if !o.fromRepo {
 		return q, nil
 	}
-	opts := drift.Options{RepoDir: o.repo.Repo, Rev: o.repo.Rev, Modules: o.repo.Modules, Scope: o.scope,
-		Host: o.repo.Host, Entries: o.repo.Entries, Hostname: machineHostname(), AllFiles: o.repo.AllFiles}
+	opts, err := o.repo.declaredSide()
+	if err != nil {
+		return live.Query{}, cannotRun(fmt.Errorf("snapshot: %w", err))
+	}
+	// What a check with the default --history would read.
+	opts.Scope, opts.History, opts.Hostname = o.scope, drift.DefaultHistory, machineHostname()
 	o.decl.apply(&opts)
 	checkQuery, err := drift.Query(ctx, opts)
 	if err != nil {

@@ -82,11 +82,10 @@ func runUnits(ctx context.Context, s streams, o unitsOptions) error {
 
 // evaluated reads the units with Nix (--declared eval or both).
 func (o unitsOptions) evaluated(ctx context.Context) (modules.UnitsReport, error) {
-	if err := o.repo.validate(); err != nil {
+	opts, err := o.repo.declaredSide()
+	if err != nil {
 		return modules.UnitsReport{}, cannotRun(fmt.Errorf("units: %w", err))
 	}
-	opts := drift.Options{RepoDir: o.repo.Repo, Rev: o.repo.Rev, Modules: o.repo.Modules,
-		Host: o.repo.Host, Entries: o.repo.Entries, AllFiles: o.repo.AllFiles}
 	o.decl.apply(&opts)
 	d, err := drift.Declared(ctx, opts)
 	if err != nil {

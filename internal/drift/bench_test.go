@@ -153,7 +153,7 @@ func BenchmarkCheck(b *testing.B) {
 func benchCheck(b *testing.B, sb *sdsandbox.Sandbox, bc benchCase, nixInBaseline bool) {
 	ctx := context.Background()
 	repo, moduleFiles := bc.repo(b)
-	opts := Options{RepoDir: repo.Dir, BusAddress: sb.BusAddress()}
+	opts := Options{RepoDir: repo.Dir, Rev: "HEAD", Globs: defaultGlobs(b), History: DefaultHistory, BusAddress: sb.BusAddress()}
 
 	assertInSync := func(b *testing.B, r *Report, err error) {
 		if err != nil {

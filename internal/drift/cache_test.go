@@ -71,7 +71,7 @@ func cacheSnapshot(t *testing.T) string {
 func TestCheckParseCache(t *testing.T) {
 	ctx := context.Background()
 	g := cacheRepo(t)
-	opts := Options{RepoDir: g.Dir, LiveFile: cacheSnapshot(t)}
+	opts := Options{RepoDir: g.Dir, Rev: "HEAD", Globs: defaultGlobs(t), History: DefaultHistory, LiveFile: cacheSnapshot(t)}
 
 	run := func(cached bool) (*checker, *Report) {
 		c, err := newChecker(ctx, opts)
@@ -150,4 +150,14 @@ func TestCheckParseCache(t *testing.T) {
 	if diff := cmp.Diff(hn, hc); diff != "" {
 		t.Errorf("history with the parse cache differs (-without +with):\n%s", diff)
 	}
+}
+
+// defaultGlobs is --modules' default, parsed as the command parses it.
+func defaultGlobs(t testing.TB) gitrev.Globs {
+	t.Helper()
+	g, err := gitrev.ParseGlobs([]string{gitrev.DefaultModuleGlob})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }

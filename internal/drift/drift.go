@@ -32,11 +32,14 @@ const connectTimeout = 15 * time.Second
 
 // Options say what to compare.
 type Options struct {
-	RepoDir string   // git repository; "" = current directory
-	Rev     string   // revision to compare against; "" = HEAD
-	Modules []string // module file globs; nil = gitrev.DefaultModuleGlob
+	// Where the declared side is: required, as the command's flags give
+	// them (their defaults live with the flags, not here).
+	RepoDir string       // git repository: a work tree, a directory in it, or a bare repository
+	Rev     string       // revision to compare against
+	Globs   gitrev.Globs // module files, parsed
+
 	Scope   []string // live unit name globs; nil = the config file at Rev, else the declared names
-	History int      // commits that touched module files to search for stale units; 0 = DefaultHistory, <0 = none
+	History int      // earlier commits that touched module files to search for stale units; 0 = none (the flag's default is DefaultHistory)
 
 	LiveFile   string // "" = read over D-Bus
 	BusAddress string // "" = DBUS_SYSTEM_BUS_ADDRESS or the default system bus
@@ -238,14 +241,15 @@ type checker struct {
 }
 
 func newChecker(ctx context.Context, opts Options) (*checker, error) {
-	if opts.RepoDir == "" {
-		opts.RepoDir = "."
-	}
-	if opts.Rev == "" {
-		opts.Rev = "HEAD"
-	}
-	if len(opts.Modules) == 0 {
-		opts.Modules = []string{gitrev.DefaultModuleGlob}
+	switch {
+	case opts.RepoDir == "":
+		return nil, errors.New("no repository given")
+	case opts.Rev == "":
+		return nil, errors.New("no revision given")
+	case len(opts.Globs.Patterns()) == 0:
+		return nil, errors.New("no module globs given")
+	case opts.History < 0:
+		return nil, fmt.Errorf("history %d: want 0 or more", opts.History)
 	}
 	if opts.Declared == "" {
 		opts.Declared = DeclaredStatic
@@ -256,10 +260,6 @@ func newChecker(ctx context.Context, opts Options) (*checker, error) {
 	if err := ValidateScope(opts.Scope); err != nil {
 		return nil, err
 	}
-	globs, err := gitrev.ParseGlobs(opts.Modules)
-	if err != nil {
-		return nil, fmt.Errorf("--modules: %w", err)
-	}
 	repo, err := gitrev.Open(opts.RepoDir)
 	if err != nil {
 		return nil, err
@@ -268,7 +268,7 @@ func newChecker(ctx context.Context, opts Options) (*checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolve revision %q: %w", opts.Rev, err)
 	}
-	c := &checker{opts: opts, repo: repo, rev: rev, globs: globs, parses: modules.NewParseCache()}
+	c := &checker{opts: opts, repo: repo, rev: rev, globs: opts.Globs, parses: modules.NewParseCache()}
 	if err := c.selectHost(ctx); err != nil {
 		return nil, err
 	}
@@ -298,9 +298,6 @@ func (c *checker) note(format string, args ...any) {
 func (c *checker) history(ctx context.Context) ([]unitdiff.Revision, error) {
 	n := c.opts.History
 	if n == 0 {
-		n = DefaultHistory
-	}
-	if n < 0 {
 		return nil, nil
 	}
 	// One more than asked: the revision itself is in the list when it

@@ -89,7 +89,7 @@ func BenchmarkUnitsCorpus(b *testing.B) {
 	var paths []string
 	wantFiles := 0
 	for _, dir := range dirs {
-		l, err := Load(ctx, Options{Repo: dir, Globs: []string{corpusGlob}})
+		l, err := Load(ctx, where(b, dir, corpusGlob))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func BenchmarkUnitsCorpus(b *testing.B) {
 	}
 	loadAll := func(b *testing.B) {
 		for _, dir := range dirs {
-			l, err := Load(ctx, Options{Repo: dir, Globs: []string{corpusGlob}})
+			l, err := Load(ctx, where(b, dir, corpusGlob))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -252,7 +252,7 @@ func BenchmarkHistoryWalk(b *testing.B) {
 	g := gittest.New(b)
 	g.Git("fetch", "-q", src, "main")
 	g.Git("reset", "-q", "--hard", "FETCH_HEAD")
-	l, err := Load(context.Background(), Options{Repo: g.Dir, Globs: []string{corpusGlob}})
+	l, err := Load(context.Background(), where(b, g.Dir, corpusGlob))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func BenchmarkHistoryWalk(b *testing.B) {
 		g.Commit(fmt.Sprintf("edit %d", c), map[string]string{p: string(data) + fmt.Sprintf("# edit %d\n", c)})
 	}
 	ctx := context.Background()
-	opts := Options{Repo: g.Dir, Globs: []string{corpusGlob}}
+	opts := where(b, g.Dir, corpusGlob)
 	units := func(b *testing.B) {
 		l, err := Load(ctx, opts)
 		if err != nil {
@@ -293,7 +293,7 @@ func BenchmarkHistoryWalk(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		globs, _ := gitrev.ParseGlobs(opts.Globs)
+		globs := opts.Globs
 		cache := NewParseCache()
 		if _, _, err := cache.Read(ctx, head, globs); err != nil {
 			b.Fatal(err)

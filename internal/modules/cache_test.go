@@ -23,7 +23,7 @@ func TestParseCache(t *testing.T) {
 	g.Commit("copy c", map[string]string{"nix/d.nix": "{ systemd.timers.c = { }; }\n"}) // same blob as c, another path
 	g.Commit("fix b", map[string]string{"nix/b.nix": "{ systemd.services.b = { }; }\n"})
 	ctx := context.Background()
-	l, err := Load(ctx, Options{Repo: g.Dir})
+	l, err := Load(ctx, where(t, g.Dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func TestLoadFollowsImportsOutsideTheGlobs(t *testing.T) {
 		"lib/dir/default.nix": "{ systemd.services.indir = { }; }\n",
 		"lib/unrelated.nix":   "{ systemd.services.unrelated = { }; }\n",
 	})
-	l, err := Load(context.Background(), Options{Repo: g.Dir})
+	l, err := Load(context.Background(), where(t, g.Dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestImportsThatCannotBeReadAreUnresolved(t *testing.T) {
 		"nix/host.nix": "import ../other/missing.nix\n",
 		"nix/list.nix": "{ lib, name, ... }:\n{\n  imports = [\n    ./hardware-configuration.nix\n    /etc/nixos/local.nix\n    ../../up.nix\n    ./hosts/${name}.nix\n    <nixpkgs/nixos/modules/profiles/minimal.nix>\n  ] ++ lib.optional true (./hosts + \"/x.nix\");\n  systemd.services.kept = { };\n}\n",
 	})
-	l, err := Load(context.Background(), Options{Repo: g.Dir})
+	l, err := Load(context.Background(), where(t, g.Dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,11 +19,13 @@ import (
 // revision declares no units".
 var ErrNoFiles = errors.New("no module files")
 
-// Options say where the modules are.
+// Options say where the modules are. Every field is required: the
+// defaults ("." and HEAD, gitrev.DefaultModuleGlob) live with the
+// command's flags.
 type Options struct {
-	Repo  string   // any directory inside the repository, or a bare repository
-	Rev   string   // revision, as gitrev.Repo.Resolve accepts it; "" means HEAD
-	Globs []string // module file globs; none means gitrev.DefaultModuleGlob
+	Repo  string       // any directory inside the repository, or a bare repository
+	Rev   string       // revision, as gitrev.Repo.Resolve accepts it
+	Globs gitrev.Globs // module files (LoadHost reads a host's closure instead)
 }
 
 // Loaded is what one revision declares.
@@ -45,31 +47,34 @@ type Loaded struct {
 // reading: no repository, unknown revision, bad glob, corrupt objects,
 // no matching file (ErrNoFiles).
 func Load(ctx context.Context, o Options) (*Loaded, error) {
-	patterns := o.Globs
-	if len(patterns) == 0 {
-		patterns = []string{gitrev.DefaultModuleGlob}
-	}
-	globs, err := gitrev.ParseGlobs(patterns)
+	repo, v, err := o.open(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("module glob: %w", err)
+		return nil, err
 	}
-	rev := o.Rev
-	if rev == "" {
-		rev = "HEAD"
+	if len(o.Globs.Patterns()) == 0 {
+		return nil, errors.New("no module globs given")
+	}
+	files, result, err := Read(ctx, v, o.Globs)
+	if err != nil {
+		return nil, err
+	}
+	return &Loaded{Repo: repo, Revision: v, Globs: o.Globs, Files: files, Result: result}, nil
+}
+
+// open opens the repository and resolves the revision.
+func (o Options) open(ctx context.Context) (*gitrev.Repo, *gitrev.Revision, error) {
+	if o.Repo == "" || o.Rev == "" {
+		return nil, nil, errors.New("no repository or revision given")
 	}
 	repo, err := gitrev.Open(o.Repo)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	v, err := repo.Resolve(ctx, rev)
+	v, err := repo.Resolve(ctx, o.Rev)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	files, result, err := Read(ctx, v, globs)
-	if err != nil {
-		return nil, err
-	}
-	return &Loaded{Repo: repo, Revision: v, Globs: globs, Files: files, Result: result}, nil
+	return repo, v, nil
 }
 
 // Read reads and extracts the module files of one revision, for instance
@@ -196,15 +201,7 @@ func extractParsed(files []parsedFile, checkImports bool) declared.Result {
 // LoadHost is Load for one host: its import closure instead of the
 // module globs.
 func LoadHost(ctx context.Context, o Options, spec HostSpec) (*Loaded, error) {
-	repo, err := gitrev.Open(o.Repo)
-	if err != nil {
-		return nil, err
-	}
-	rev := o.Rev
-	if rev == "" {
-		rev = "HEAD"
-	}
-	v, err := repo.Resolve(ctx, rev)
+	repo, v, err := o.open(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -79,7 +79,7 @@ func TestLoad(t *testing.T) {
 	head := g.Commit("second", map[string]string{"nix/a.nix": `{ systemd.services.b = { }; }`, "docs/x.md": "x\n"})
 	ctx := context.Background()
 
-	l, err := Load(ctx, Options{Repo: g.Dir})
+	l, err := Load(ctx, where(t, g.Dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,11 +103,14 @@ func TestLoad(t *testing.T) {
 		want error
 		text string
 	}{
-		{"no match", Options{Repo: g.Dir, Globs: []string{"hosts/*.nix"}}, ErrNoFiles, "no module files match hosts/*.nix at " + head[:12]},
-		{"only docs", Options{Repo: g.Dir, Globs: []string{"docs/*.nix"}}, ErrNoFiles, ""},
-		{"unknown rev", Options{Repo: g.Dir, Rev: "nope"}, gitrev.ErrUnknownRevision, `unknown revision "nope"`},
-		{"not a repository", Options{Repo: t.TempDir()}, gitrev.ErrNotRepository, ""},
-		{"bad glob", Options{Repo: g.Dir, Globs: []string{"../x.nix"}}, nil, "module glob"},
+		{"no match", where(t, g.Dir, "hosts/*.nix"), ErrNoFiles, "no module files match hosts/*.nix at " + head[:12]},
+		{"only docs", where(t, g.Dir, "docs/*.nix"), ErrNoFiles, ""},
+		{"unknown rev", Options{Repo: g.Dir, Rev: "nope", Globs: where(t, g.Dir).Globs}, gitrev.ErrUnknownRevision, `unknown revision "nope"`},
+		{"not a repository", where(t, t.TempDir()), gitrev.ErrNotRepository, ""},
+		// Globs are parsed where the flag is (a bad --modules is the
+		// command's error); Load defaults nothing.
+		{"no globs", Options{Repo: g.Dir, Rev: "HEAD"}, nil, "no module globs given"},
+		{"no revision", Options{Repo: g.Dir, Globs: where(t, g.Dir).Globs}, nil, "no repository or revision given"},
 	}
 	for _, tt := range failures {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,6 +120,20 @@ func TestLoad(t *testing.T) {
 			}
 		})
 	}
+}
+
+// where is Options as the command's flags default them: HEAD and, without
+// patterns, gitrev.DefaultModuleGlob.
+func where(t testing.TB, dir string, patterns ...string) Options {
+	t.Helper()
+	if len(patterns) == 0 {
+		patterns = []string{gitrev.DefaultModuleGlob}
+	}
+	globs, err := gitrev.ParseGlobs(patterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Options{Repo: dir, Rev: "HEAD", Globs: globs}
 }
 
 type failingWriter struct{}
@@ -161,7 +178,7 @@ func TestLoadParallelDeterministic(t *testing.T) {
 	ctx := context.Background()
 	load := func(procs int) *Loaded {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		l, err := Load(ctx, Options{Repo: g.Dir})
+		l, err := Load(ctx, where(t, g.Dir))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/driftcheck/driftcheck/examples/incident"
 	"github.com/driftcheck/driftcheck/internal/drift"
+	"github.com/driftcheck/driftcheck/internal/gitrev"
 	"github.com/driftcheck/driftcheck/internal/prune/prunetest"
 	"github.com/driftcheck/driftcheck/internal/testreq"
 )
@@ -46,8 +47,13 @@ func realDriftGate(t *testing.T, repo, rev, snapshot string) DriftGate {
 	if err := os.WriteFile(nixosVersion, []byte("#!/bin/sh\necho '{\"configurationRevision\":\""+rev+"\"}'\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	globs, err := gitrev.ParseGlobs([]string{gitrev.DefaultModuleGlob})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return DriftGateOf(func(ctx context.Context) (*drift.Report, error) {
-		return drift.Check(ctx, drift.Options{RepoDir: repo, Rev: rev, LiveFile: snapshot, NixosVersionPath: nixosVersion, Strict: true})
+		return drift.Check(ctx, drift.Options{RepoDir: repo, Rev: rev, Globs: globs, History: drift.DefaultHistory,
+			LiveFile: snapshot, NixosVersionPath: nixosVersion, Strict: true})
 	})
 }
 
