@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/driftcheck/driftcheck/internal/gitrev"
 	"github.com/driftcheck/driftcheck/internal/live"
 	"github.com/driftcheck/driftcheck/internal/nixeval"
 	"github.com/driftcheck/driftcheck/internal/nixeval/nixevaltest"
@@ -186,17 +185,12 @@ func TestCheckEvalToplevelIdentity(t *testing.T) {
 
 func evalToplevel(t *testing.T, dir, rev, host string) string {
 	t.Helper()
-	repo, err := gitrev.Open(dir)
+	res, err := nixeval.Evaluate(context.Background(), nixeval.Options{RepoDir: dir, Rev: nixevaltest.Revision(t, dir, rev), Host: host, Toplevel: true})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("evaluate %s: %v", host, err)
 	}
-	r, err := repo.Resolve(context.Background(), rev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := nixeval.Evaluate(context.Background(), nixeval.Options{RepoDir: dir, Rev: r, Host: host, Toplevel: true})
-	if err != nil || res.Toplevel == "" {
-		t.Fatalf("evaluate %s: %v (toplevel %q, %v)", host, err, res.Toplevel, res.ToplevelErr)
+	if res.Toplevel == "" {
+		t.Fatalf("evaluate %s: no toplevel: %v", host, res.ToplevelErr)
 	}
 	return res.Toplevel
 }

@@ -62,15 +62,7 @@ func resolve(t *testing.T, dir, rev string) *gitrev.Revision {
 
 func resolveTB(t testing.TB, dir, rev string) *gitrev.Revision {
 	t.Helper()
-	repo, err := gitrev.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Resolve(context.Background(), rev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return nixevaltest.Revision(t, dir, rev)
 }
 
 func unitsByName(res declared.Result) map[string]declared.Unit {

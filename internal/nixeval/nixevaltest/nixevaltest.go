@@ -8,6 +8,7 @@
 package nixevaltest
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/driftcheck/driftcheck/internal/gitrev"
 	"github.com/driftcheck/driftcheck/internal/gitrev/gittest"
 	"github.com/driftcheck/driftcheck/internal/testreq"
 )
@@ -138,6 +140,20 @@ func (s *Standin) FlakeRepo(t testing.TB, hosts map[string]string, files map[str
 	repo.Commit("configuration", all)
 	Lock(t, repo)
 	return repo, repo.Commit("lock the inputs", nil)
+}
+
+// Revision resolves rev in the repository at dir.
+func Revision(t testing.TB, dir, rev string) *gitrev.Revision {
+	t.Helper()
+	repo, err := gitrev.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.Resolve(context.Background(), rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // PlainRepo commits files to a new repository without a flake.
