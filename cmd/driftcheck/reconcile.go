@@ -429,5 +429,8 @@ func (o reconcileOptions) verifyCommand(branch string) string {
 	if o.deploySource != "" {
 		args = append(args, "--deploy-source", reconcile.ShellQuote(o.deploySource))
 	}
+	if host := o.decl.hostName(); host != "" {
+		args = append(args, "--host", reconcile.ShellQuote(host))
+	}
 	return strings.Join(args, " ")
 }

@@ -339,3 +339,25 @@ func TestHostUnitFiles(t *testing.T) {
 		t.Error("a mismatch needs no unit file")
 	}
 }
+
+// TestReconcileVerifyCommandKeepsTheCheckFlags: the printed check of the
+// branch compares what the reconcile compared.
+func TestReconcileVerifyCommandKeepsTheCheckFlags(t *testing.T) {
+	t.Parallel()
+	repo := incidentRepo(t)
+	snap := writeIncidentSnapshot(t)
+	code, stdout, stderr := runReconcileCLI(t, "--repo", repo.Dir, "--rev", incident.TagIncident, "--live", snap,
+		"--scope", "ci-*", "--host", "ci-host", "--apply", "--branch", "adopt")
+	if code != exitFindings {
+		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, stdout)
+	}
+	want := "verify:  driftcheck check --repo " + repo.Dir + " --rev adopt --scope 'ci-*' --live " + snap + " --host ci-host\n"
+	if !strings.Contains(stdout, want) {
+		t.Errorf("output lacks %q:\n%s", want, stdout)
+	}
+	args := strings.Fields(strings.TrimPrefix(want, "verify:  driftcheck check "))
+	args[5] = "ci-*" // unquoted, as the shell would pass it
+	if code, out, errOut := runCheckCLI(t, args...); code != exitOK {
+		t.Errorf("the verify command: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+}
