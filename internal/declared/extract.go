@@ -283,7 +283,7 @@ func (x *extractor) unitSet(vs []eval.Value, typ string, scope Scope, path strin
 				}
 				name, t := e.Key+"."+typ, typ
 				if typ == "" {
-					name, t = e.Key, unitType(e.Key)
+					name, t = e.Key, UnitType(e.Key)
 				}
 				// Read the unit relative to its set: the set's condition
 				// is the unit's, not its properties'; its priority is both.
@@ -293,8 +293,9 @@ func (x *extractor) unitSet(vs []eval.Value, typ string, scope Scope, path strin
 	}
 }
 
-// unitType is the type of a full unit name, from its suffix.
-func unitType(name string) string {
+// UnitType is the type of a full unit name, from its suffix: "timer" for
+// docker-prune.timer. Every package that needs it uses this one.
+func UnitType(name string) string {
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		return name[i+1:]
 	}

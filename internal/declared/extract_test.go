@@ -30,7 +30,7 @@ func parseFiles(t testing.TB, srcs ...string) []SourceFile {
 
 // unit builds an expected unit; the type comes from the name's suffix.
 func unit(name, file string, line int, opts ...func(*Unit)) Unit {
-	u := Unit{Name: name, Type: unitType(name), Scope: ScopeSystem, File: file, Line: line}
+	u := Unit{Name: name, Type: UnitType(name), Scope: ScopeSystem, File: file, Line: line}
 	for _, o := range opts {
 		o(&u)
 	}

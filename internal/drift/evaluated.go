@@ -138,7 +138,7 @@ func (c *checker) declaredSide(ctx context.Context) (declared.Result, error) {
 func (c *checker) evalUnresolved(res *declared.Result) {
 	at := map[string]string{}
 	for _, u := range res.Units {
-		at[u.Name] = fileLine(u.File, u.Line)
+		at[u.Name] = unitdiff.FileLine(u.File, u.Line)
 	}
 	for _, u := range res.Unresolved {
 		c.extra = append(c.extra, unitdiff.Finding{
@@ -148,13 +148,6 @@ func (c *checker) evalUnresolved(res *declared.Result) {
 		})
 	}
 	res.Unresolved = nil
-}
-
-func fileLine(file string, line int) string {
-	if line <= 0 {
-		return file
-	}
-	return fmt.Sprintf("%s:%d", file, line)
 }
 
 // evaluate runs Nix once per check; the toplevel comes with the units.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/driftcheck/driftcheck/internal/declared"
 	"github.com/driftcheck/driftcheck/internal/termsafe"
+	"github.com/driftcheck/driftcheck/internal/textout"
 	"github.com/driftcheck/driftcheck/internal/unitdiff"
 )
 
@@ -43,51 +44,51 @@ const (
 // first, each with its fix. Every string that came from the repository or
 // the host goes through termsafe.
 func (r *Report) WriteText(w io.Writer, style TextStyle) error {
-	ew := &errWriter{w: w}
+	ew := textout.New(w)
 	if t := r.Toplevel; t != nil && t.Match {
 		// The strongest fact there is comes first.
-		ew.printf("%s\n", style.paint(ansiGreen, fmt.Sprintf("toplevel: the host runs exactly what %s builds (%s)", unitdiff.ShortRev(r.Rev), termsafe.String(t.Host))))
+		ew.Printf("%s\n", style.paint(ansiGreen, fmt.Sprintf("toplevel: the host runs exactly what %s builds (%s)", unitdiff.ShortRev(r.Rev), termsafe.String(t.Host))))
 	}
-	ew.printf("%s\n", style.paint(verdictColor(r.Verdict), r.summary()))
+	ew.Printf("%s\n", style.paint(verdictColor(r.Verdict), r.summary()))
 	for _, f := range r.Findings {
-		ew.printf("\n%s\n", style.paint(severityColor(unitdiff.EffectiveSeverity(f, r.Strict)), heading(f, r.Strict)))
+		ew.Printf("\n%s\n", style.paint(severityColor(unitdiff.EffectiveSeverity(f, r.Strict)), heading(f, r.Strict)))
 		if f.DeclaredAt != "" {
-			ew.printf("  %s  %s\n", placeLabel(f.Kind), termsafe.String(f.DeclaredAt))
+			ew.Printf("  %s  %s\n", placeLabel(f.Kind), termsafe.String(f.DeclaredAt))
 		}
 		if f.Host != (unitdiff.HostState{}) {
-			ew.printf("  host         %s\n", termsafe.String(f.Host.String()))
+			ew.Printf("  host         %s\n", termsafe.String(f.Host.String()))
 		}
-		ew.printf("  detail       %s\n", termsafe.String(f.Detail))
-		ew.printf("  fix          %s\n", termsafe.String(f.Fix))
+		ew.Printf("  detail       %s\n", termsafe.String(f.Detail))
+		ew.Printf("  fix          %s\n", termsafe.String(f.Fix))
 	}
 	r.writeFidelity(ew)
 	if len(r.Notes) > 0 {
-		ew.printf("\n")
+		ew.Printf("\n")
 		for _, n := range r.Notes {
-			ew.printf("note: %s\n", termsafe.String(n))
+			ew.Printf("note: %s\n", termsafe.String(n))
 		}
 	}
-	if ew.err != nil {
-		return fmt.Errorf("write report: %w", ew.err)
+	if ew.Err() != nil {
+		return fmt.Errorf("write report: %w", ew.Err())
 	}
 	return nil
 }
 
 // writeFidelity lists where the static reader and the evaluation
 // disagree (--declared both): what the static reader misses on this code.
-func (r *Report) writeFidelity(ew *errWriter) {
+func (r *Report) writeFidelity(ew *textout.Writer) {
 	if len(r.Fidelity) == 0 {
 		return
 	}
-	ew.printf("\nfidelity: the static reader and the evaluation disagree on %s (the evaluation decided)\n", plural(len(r.Fidelity), "unit"))
+	ew.Printf("\nfidelity: the static reader and the evaluation disagree on %s (the evaluation decided)\n", plural(len(r.Fidelity), "unit"))
 	for _, f := range r.Fidelity {
 		name := f.Unit
 		if f.Scope == declared.ScopeUser {
 			name += " (user)"
 		}
-		ew.printf("  %-13s  %s: %s\n", f.Kind, termsafe.String(name), termsafe.String(f.Detail))
+		ew.Printf("  %-13s  %s: %s\n", f.Kind, termsafe.String(name), termsafe.String(f.Detail))
 		if f.StaticReason != "" {
-			ew.printf("  %-13s  static reader: %s\n", "", termsafe.String(f.StaticReason))
+			ew.Printf("  %-13s  static reader: %s\n", "", termsafe.String(f.StaticReason))
 		}
 	}
 }
@@ -174,16 +175,4 @@ func (s TextStyle) paint(color, text string) string {
 		return text
 	}
 	return color + text + ansiReset
-}
-
-// errWriter keeps the first write error so rendering stays linear.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) printf(format string, args ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/driftcheck/driftcheck/internal/termsafe"
+	"github.com/driftcheck/driftcheck/internal/textout"
 )
 
 // ReportSchema identifies the JSON format of the hosts report.
@@ -39,7 +40,7 @@ func (r Report) WriteJSON(w io.Writer) error {
 // WriteText writes a table of the hosts, then what could not be
 // followed. Every string from the repository is escaped.
 func (r Report) WriteText(w io.Writer) error {
-	ew := &errWriter{w: w}
+	ew := textout.New(w)
 	inv := r.Inventory
 	switch {
 	case len(inv.Hosts) == 0 && len(inv.Problems) == 0:
@@ -89,8 +90,8 @@ func (r Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(ew, "  %s\n", termsafe.String(p.String()))
 		}
 	}
-	if ew.err != nil {
-		return fmt.Errorf("write hosts report: %w", ew.err)
+	if ew.Err() != nil {
+		return fmt.Errorf("write hosts report: %w", ew.Err())
 	}
 	return nil
 }
@@ -114,18 +115,4 @@ func (inv *Inventory) Complete() bool {
 		}
 	}
 	return true
-}
-
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
 }

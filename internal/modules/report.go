@@ -8,6 +8,7 @@ import (
 
 	"github.com/driftcheck/driftcheck/internal/declared"
 	"github.com/driftcheck/driftcheck/internal/termsafe"
+	"github.com/driftcheck/driftcheck/internal/textout"
 	"github.com/driftcheck/driftcheck/internal/unitdiff"
 )
 
@@ -69,7 +70,7 @@ func (r UnitsReport) WriteJSON(w io.Writer) error {
 // unresolved declarations and the files that did not parse. Every string
 // from the repository is escaped for the terminal.
 func (r UnitsReport) WriteText(w io.Writer) error {
-	ew := &errWriter{w: w}
+	ew := textout.New(w)
 	switch {
 	case r.Evaluated != "":
 		fmt.Fprintf(ew, "revision %s: evaluated %s with Nix, %d units\n", r.Rev, termsafe.String(r.Evaluated), len(r.Result.Units))
@@ -115,8 +116,8 @@ func (r UnitsReport) WriteText(w io.Writer) error {
 			fmt.Fprintf(ew, "  %s: %s\n", termsafe.String(errorPosition(e)), termsafe.String(e.Message))
 		}
 	}
-	if ew.err != nil {
-		return fmt.Errorf("write units report: %w", ew.err)
+	if ew.Err() != nil {
+		return fmt.Errorf("write units report: %w", ew.Err())
 	}
 	return nil
 }
@@ -180,19 +181,4 @@ func errorPosition(e declared.ParseError) string {
 		return fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
 	return fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Col)
-}
-
-// errWriter keeps the first write error, so a long report checks once.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
 }

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/driftcheck/driftcheck/internal/declared"
 	"github.com/driftcheck/driftcheck/internal/gitrev"
 	"github.com/driftcheck/driftcheck/internal/modules"
 	"github.com/driftcheck/driftcheck/internal/nix/ast"
@@ -306,7 +307,7 @@ func (g *gitPlanner) round(findings []unitdiff.Finding) (bool, error) {
 	renames := map[string]string{}
 	var renameFindings []unitdiff.Finding
 	for _, f := range findings {
-		if f.Kind == unitdiff.KindRenamed && f.LiveUnit != "" && unitType(f.Unit) == unitType(f.LiveUnit) {
+		if f.Kind == unitdiff.KindRenamed && f.LiveUnit != "" && declared.UnitType(f.Unit) == declared.UnitType(f.LiveUnit) {
 			if _, dup := renames[f.Unit]; !dup {
 				renames[f.Unit] = f.LiveUnit
 				renameFindings = append(renameFindings, f)
@@ -334,13 +335,6 @@ func (g *gitPlanner) round(findings []unitdiff.Finding) (bool, error) {
 		made = made || ok
 	}
 	return made, nil
-}
-
-func unitType(name string) string {
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		return name[i+1:]
-	}
-	return ""
 }
 
 func unitBase(name string) string {
@@ -630,7 +624,7 @@ func (g *gitPlanner) unitFile(unit string) *UnitFile {
 
 // kindAttr is the attribute under systemd for a unit's type.
 func kindAttr(unit string) string {
-	t := unitType(unit)
+	t := declared.UnitType(unit)
 	for attr, typ := range unitKindAttrs {
 		if typ == t {
 			return attr

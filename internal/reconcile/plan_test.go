@@ -30,7 +30,7 @@ func snapshotOf(units []hostUnit) live.Snapshot {
 	s := live.Snapshot{Schema: live.SnapshotSchema, Scope: []string{"*"}}
 	for _, u := range units {
 		lu := live.Unit{Name: u.name, LoadState: "loaded", ActiveState: "inactive", UnitFileState: "linked", Description: u.description}
-		if unitType(u.name) == "timer" {
+		if declared.UnitType(u.name) == "timer" {
 			lu.ActiveState, lu.UnitFileState = "active", "enabled"
 			lu.Timer = &live.Timer{Calendar: u.calendar, Unit: unitBase(u.name) + ".service", Persistent: true}
 		}

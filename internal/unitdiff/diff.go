@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -274,21 +275,13 @@ func orDash(s string) string {
 	return s
 }
 
+// declaredAt is where a unit is declared, "" when nowhere (a unit built
+// for a message).
 func declaredAt(d declared.Unit) string {
 	if d.File == "" {
 		return ""
 	}
-	if d.Line <= 0 {
-		return d.File
-	}
-	return fmt.Sprintf("%s:%d", d.File, d.Line)
-}
-
-func unitType(name string) string {
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		return name[i+1:]
-	}
-	return ""
+	return FileLine(d.File, d.Line)
 }
 
 func unitBase(name string) string {
@@ -423,7 +416,7 @@ func (c *comparison) mismatches(d declared.Unit, lu live.Unit) []Finding {
 	if p := d.Properties; p.Description != "" && lu.Description != "" && p.Description != lu.Description {
 		out = append(out, withHostValue(mismatch("Description", fmt.Sprintf("description is %q on the host, %q at %s: the host runs another definition", lu.Description, p.Description, c.rev), rebuild), "Description", lu.Description))
 	}
-	if unitType(d.Name) == "timer" {
+	if declared.UnitType(d.Name) == "timer" {
 		out = append(out, c.timerMismatches(d, lu, mismatch, rebuild)...)
 	}
 	return out
@@ -452,7 +445,7 @@ func (c *comparison) enablement(d declared.Unit, lu live.Unit, mismatch func(pro
 	if !isWanted(lu.UnitFileState) {
 		problems = append(problems, fmt.Sprintf("its file state is %s (nothing wants it)", lu.UnitFileState))
 	}
-	switch unitType(d.Name) {
+	switch declared.UnitType(d.Name) {
 	case "timer", "socket", "path":
 		if !isRunning(lu.ActiveState) {
 			problems = append(problems, fmt.Sprintf("it is %s", orDash(lu.ActiveState)))
@@ -508,7 +501,7 @@ func sameCalendar(declaredSpecs, liveSpecs []string, normalize func(string) (str
 	for _, s := range declaredSpecs {
 		n, err := normalize(s)
 		if err != nil {
-			if containsString(liveSpecs, s) {
+			if slices.Contains(liveSpecs, s) {
 				n = s // systemd kept it verbatim; nothing to normalize
 			} else {
 				return false, fmt.Sprintf("OnCalendar %q cannot be normalized (%v), so it could not be compared with the host's %s", s, err, quoteList(liveSpecs))
@@ -538,15 +531,6 @@ func (c *comparison) normalize(spec string) (string, error) {
 	n, err := NormalizeCalendar(spec)
 	c.calendars[spec] = n
 	return n, err
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sameSet(a, b []string) bool {
@@ -597,7 +581,7 @@ func (c *comparison) renamed(p renamePair) Finding {
 // it is undeclared too: the declared timer's service may exist (NixOS
 // defines a stock docker-prune.service), but the host's timer runs another.
 func (c *comparison) companion(p renamePair, paired map[string]bool) (Finding, bool) {
-	if unitType(p.declared.Name) != "timer" || p.live.Timer == nil {
+	if declared.UnitType(p.declared.Name) != "timer" || p.live.Timer == nil {
 		return Finding{}, false
 	}
 	liveTarget := p.live.Timer.Unit
@@ -687,7 +671,7 @@ func (c *comparison) unread() []Finding {
 	var out []Finding
 	for _, u := range c.in.Declared.Unresolved {
 		f := Finding{
-			Kind: KindUnresolved, Unit: u.Unit, DeclaredAt: fileLine(u.File, u.Line), Severity: SeverityIncomplete,
+			Kind: KindUnresolved, Unit: u.Unit, DeclaredAt: FileLine(u.File, u.Line), Severity: SeverityIncomplete,
 			Detail: "declaration not resolved statically: " + u.Reason,
 			Fix:    "write the unit name literally, or check the units it declares by hand",
 		}
@@ -699,7 +683,7 @@ func (c *comparison) unread() []Finding {
 	}
 	for _, e := range c.in.Declared.Errors {
 		out = append(out, Finding{
-			Kind: KindUnresolved, DeclaredAt: fileLine(e.File, e.Line), Severity: SeverityIncomplete,
+			Kind: KindUnresolved, DeclaredAt: FileLine(e.File, e.Line), Severity: SeverityIncomplete,
 			Detail: "module does not parse: " + e.Message,
 			Fix:    fmt.Sprintf("fix the syntax error (nix-instantiate --parse %s)", e.File),
 		})
@@ -720,7 +704,9 @@ func (c *comparison) unread() []Finding {
 	return out
 }
 
-func fileLine(file string, line int) string {
+// FileLine is "file:line", or the file alone when the line is unknown
+// (0): how findings name a place.
+func FileLine(file string, line int) string {
 	if line <= 0 {
 		return file
 	}

@@ -22,7 +22,7 @@ func decl(name, at string, props declared.Properties) declared.Unit {
 	for _, c := range line {
 		n = n*10 + int(c-'0')
 	}
-	return declared.Unit{Name: name, Type: unitType(name), Scope: declared.ScopeSystem, File: file, Line: n, Properties: props}
+	return declared.Unit{Name: name, Type: declared.UnitType(name), Scope: declared.ScopeSystem, File: file, Line: n, Properties: props}
 }
 
 // host builds a live unit.

@@ -67,7 +67,7 @@ func missedReason(static declared.Result) string {
 	var unresolved []string
 	for _, u := range static.Unresolved {
 		if u.Unit == "" {
-			unresolved = append(unresolved, fmt.Sprintf("%s: %s", fileLine(u.File, u.Line), u.Reason))
+			unresolved = append(unresolved, fmt.Sprintf("%s: %s", FileLine(u.File, u.Line), u.Reason))
 		}
 	}
 	switch len(unresolved) {
@@ -82,13 +82,13 @@ func missedReason(static declared.Result) string {
 func extraReason(u declared.Unit) string {
 	switch {
 	case u.Conditional:
-		return fmt.Sprintf("declared at %s under a condition the static reader cannot evaluate", fileLine(u.File, u.Line))
+		return fmt.Sprintf("declared at %s under a condition the static reader cannot evaluate", FileLine(u.File, u.Line))
 	case u.ImpliedBy != "":
-		return fmt.Sprintf("implied by %s at %s", u.ImpliedBy, fileLine(u.File, u.Line))
+		return fmt.Sprintf("implied by %s at %s", u.ImpliedBy, FileLine(u.File, u.Line))
 	case len(u.Notes) > 0:
-		return fmt.Sprintf("declared at %s; %s", fileLine(u.File, u.Line), u.Notes[0])
+		return fmt.Sprintf("declared at %s; %s", FileLine(u.File, u.Line), u.Notes[0])
 	}
-	return fmt.Sprintf("declared at %s (a file outside the host's configuration?)", fileLine(u.File, u.Line))
+	return fmt.Sprintf("declared at %s (a file outside the host's configuration?)", FileLine(u.File, u.Line))
 }
 
 func propertyFidelity(s, e declared.Unit) []Fidelity {

@@ -58,7 +58,7 @@ func pairRenames(missing []declared.Unit, candidates []live.Unit) []renamePair {
 // containing the other at a word boundary ("ci-docker-prune" ⊃
 // "docker-prune") scores above any mere similarity.
 func renameScore(declaredName, liveName string) (float64, bool) {
-	if declaredName == liveName || unitType(declaredName) != unitType(liveName) {
+	if declaredName == liveName || declared.UnitType(declaredName) != declared.UnitType(liveName) {
 		return 0, false
 	}
 	a, b := unitBase(declaredName), unitBase(liveName)
