@@ -5,18 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/driftcheck/driftcheck/internal/drift"
 	"github.com/driftcheck/driftcheck/internal/live"
 )
-
-// snapshotConnectTimeout bounds dialling the bus; each D-Bus call of the
-// read has its own timeout in live.
-const snapshotConnectTimeout = 15 * time.Second
 
 // snapshotOptions are the snapshot command's flags.
 type snapshotOptions struct {
@@ -102,13 +96,8 @@ func (o snapshotOptions) validate() error {
 			return fmt.Errorf("snapshot: --unit %q: %w", name, err)
 		}
 	}
-	for _, g := range o.scope {
-		if g == "" {
-			return errors.New("snapshot: --scope: empty glob")
-		}
-		if _, err := path.Match(g, ""); err != nil {
-			return fmt.Errorf("snapshot: --scope %q: %w", g, err)
-		}
+	if err := drift.ValidateScope(o.scope); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
 	}
 	return nil
 }
@@ -121,17 +110,9 @@ func runSnapshot(ctx context.Context, s streams, o snapshotOptions) error {
 	if err != nil {
 		return err
 	}
-	addr := live.BusAddress(o.busAddress, os.Getenv)
-	dialCtx, cancel := context.WithTimeout(ctx, snapshotConnectTimeout)
-	conn, err := live.Connect(dialCtx, addr)
-	cancel()
+	snap, err := drift.ReadHost(ctx, o.busAddress, query)
 	if err != nil {
 		return cannotRun(fmt.Errorf("snapshot: %w", err))
-	}
-	defer conn.Close()
-	snap, err := live.Read(ctx, conn, query)
-	if err != nil {
-		return cannotRun(fmt.Errorf("snapshot: read units from %s: %w", addr, err))
 	}
 	if o.busAddress == "" {
 		// Without an explicit bus the snapshot is of this host.

@@ -335,7 +335,15 @@ func (c *checker) live(ctx context.Context, in unitdiff.Input) (*live.Snapshot, 
 	if c.opts.LiveFile != "" {
 		return readSnapshotFile(c.opts.LiveFile)
 	}
-	addr := live.BusAddress(c.opts.BusAddress, os.Getenv)
+	return ReadHost(ctx, c.opts.BusAddress, liveQuery(in))
+}
+
+// ReadHost connects to the system bus at busAddress ("" =
+// DBUS_SYSTEM_BUS_ADDRESS, else the default), dialling within
+// connectTimeout, and reads what the query asks for: the one
+// connect-and-read of check, snapshot and the prune's gate.
+func ReadHost(ctx context.Context, busAddress string, q live.Query) (*live.Snapshot, error) {
+	addr := live.BusAddress(busAddress, os.Getenv)
 	dialCtx, cancel := context.WithTimeout(ctx, connectTimeout)
 	conn, err := live.Connect(dialCtx, addr)
 	cancel()
@@ -343,7 +351,7 @@ func (c *checker) live(ctx context.Context, in unitdiff.Input) (*live.Snapshot, 
 		return nil, err
 	}
 	defer conn.Close()
-	snap, err := live.Read(ctx, conn, liveQuery(in))
+	snap, err := live.Read(ctx, conn, q)
 	if err != nil {
 		return nil, fmt.Errorf("read units from %s: %w", addr, err)
 	}
