@@ -19,6 +19,10 @@ import (
 //     stay nil, as before.
 //   - The parser itself, with its scratch stacks and the scanner's buffers,
 //     is reused across parses through a sync.Pool.
+//   - Each slab and block learns, across the parses of its pooled parser,
+//     how many items a byte of source needs, and sizes its first chunk for
+//     the whole file from that: most files take one chunk per kind, a
+//     per-file arena, rather than a chain of growing ones.
 //
 // Nodes and lists carved from one chunk share an allocation, so a node
 // still referenced keeps its neighbours alive; a tree is normally kept or
@@ -30,23 +34,42 @@ const (
 )
 
 // chunkSize sizes a new chunk for items of a kind, used of which were
-// handed out so far: half of the number the rest of the source would need
-// at the same rate, so that the last chunk, partly unused, stays small.
-func (p *parser) chunkSize(used, need int) int {
+// handed out so far. The first chunk holds what earlier files of this
+// density (items per byte) would need for the whole source; later ones
+// half of the number the rest of the source would need at the rate so
+// far, so that the last chunk, partly unused, stays small.
+func (p *parser) chunkSize(used, need int, density float64) int {
+	if used == 0 && density > 0 {
+		return max(need, int(density*float64(p.size)+0.5))
+	}
 	off := p.tok.Pos.Offset()
 	n := used * (p.size - off) / (2 * max(off, 1))
 	return max(need, min(max(n, minChunk), maxChunk))
 }
 
+// learn folds the items a parse of size bytes used into the density of
+// their kind.
+func learn(density float64, used, size int) float64 {
+	if size <= 0 {
+		return density
+	}
+	return 0.75*density + 0.25*float64(used)/float64(size)
+}
+
 // slab hands out zeroed *T carved from chunks.
 type slab[T any] struct {
-	free []T
-	used int
+	free    []T
+	used    int
+	density float64 // items per byte of source, learned over parses
 }
+
+// next is an empty slab for the next parse, knowing the density of this
+// one's, of size bytes.
+func (s *slab[T]) next(size int) slab[T] { return slab[T]{density: learn(s.density, s.used, size)} }
 
 func (s *slab[T]) new(p *parser) *T {
 	if len(s.free) == 0 {
-		s.free = make([]T, p.chunkSize(s.used, 1))
+		s.free = make([]T, p.chunkSize(s.used, 1, s.density))
 	}
 	x := &s.free[0]
 	s.free = s.free[1:]
@@ -54,12 +77,24 @@ func (s *slab[T]) new(p *parser) *T {
 	return x
 }
 
+// node returns a node from a slab, set to v.
+func node[T any](p *parser, s *slab[T], v T) *T {
+	x := s.new(p)
+	*x = v
+	return x
+}
+
 // block hands out exact-length slices carved from chunks. Their capacity
 // equals their length, so appending to one never overwrites a neighbour.
 type block[T any] struct {
-	free []T
-	used int
+	free    []T
+	used    int
+	density float64 // items per byte of source, learned over parses
 }
+
+// next is an empty block for the next parse, knowing the density of this
+// one's, of size bytes.
+func (b *block[T]) next(size int) block[T] { return block[T]{density: learn(b.density, b.used, size)} }
 
 // take returns a copy of xs, or nil if xs is empty.
 func (b *block[T]) take(p *parser, xs []T) []T {
@@ -68,7 +103,7 @@ func (b *block[T]) take(p *parser, xs []T) []T {
 		return nil
 	}
 	if len(b.free) < n {
-		b.free = make([]T, p.chunkSize(b.used, n))
+		b.free = make([]T, p.chunkSize(b.used, n, b.density))
 	}
 	out := b.free[:n:n]
 	b.free = b.free[n:]
@@ -100,6 +135,18 @@ type alloc struct {
 	attrs    slab[ast.Attr]
 	interps  slab[ast.Interp]
 	comments slab[ast.Comment]
+	// Less frequent kinds, one slab each.
+	selects     slab[ast.Select]
+	calls       slab[ast.Call]
+	binaries    slab[ast.Binary]
+	attrSets    slab[ast.AttrSet]
+	lists       slab[ast.List]
+	formalNodes slab[ast.Formal]
+	lambdas     slab[ast.Lambda]
+	formalSets  slab[ast.Formals]
+	parens      slab[ast.Paren]
+	paths       slab[ast.Path]
+	ints        slab[ast.Int]
 
 	exprList    block[ast.Expr]
 	bindingList block[ast.Binding]
@@ -113,16 +160,27 @@ type alloc struct {
 	indParts stack[indPart]
 }
 
-// reset forgets the chunks of the previous parse (they belong to its tree)
-// and keeps the scratch stacks, which are empty after a successful parse and
-// cleared here after a failed one.
-func (a *alloc) reset() {
+// reset forgets the chunks of the previous parse (they belong to its tree),
+// learning from it how many items of each kind a byte of source needs
+// (size is its source's, 0 when there was none), and keeps the scratch
+// stacks, which are empty after a successful parse and cleared here after
+// a failed one.
+func (a *alloc) reset(size int) {
 	clear(a.exprs[:cap(a.exprs)])
 	clear(a.bindings[:cap(a.bindings)])
 	clear(a.formals[:cap(a.formals)])
 	clear(a.cmts[:cap(a.cmts)])
 	clear(a.indParts[:cap(a.indParts)])
-	*a = alloc{exprs: a.exprs[:0], bindings: a.bindings[:0], formals: a.formals[:0], cmts: a.cmts[:0], indParts: a.indParts[:0]}
+	next := alloc{exprs: a.exprs[:0], bindings: a.bindings[:0], formals: a.formals[:0], cmts: a.cmts[:0], indParts: a.indParts[:0]}
+	next.idents, next.texts, next.strs = a.idents.next(size), a.texts.next(size), a.strs.next(size)
+	next.attrs, next.interps, next.comments = a.attrs.next(size), a.interps.next(size), a.comments.next(size)
+	next.selects, next.calls, next.binaries = a.selects.next(size), a.calls.next(size), a.binaries.next(size)
+	next.attrSets, next.lists, next.formalNodes = a.attrSets.next(size), a.lists.next(size), a.formalNodes.next(size)
+	next.lambdas, next.formalSets, next.parens = a.lambdas.next(size), a.formalSets.next(size), a.parens.next(size)
+	next.paths, next.ints = a.paths.next(size), a.ints.next(size)
+	next.exprList, next.bindingList = a.exprList.next(size), a.bindingList.next(size)
+	next.formalList, next.commentList = a.formalList.next(size), a.commentList.next(size)
+	*a = next
 }
 
 var parserPool = sync.Pool{New: func() any { return new(parser) }}

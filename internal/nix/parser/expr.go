@@ -19,7 +19,7 @@ func (p *parser) parseExpr() ast.Expr {
 		case token.COLON:
 			param := p.parseIdent()
 			p.next()
-			return &ast.Lambda{StartPos: param.NamePos, Param: param, Body: p.parseExpr()}
+			return node(p, &p.lambdas, ast.Lambda{StartPos: param.NamePos, Param: param, Body: p.parseExpr()})
 		case token.AT:
 			param := p.parseIdent()
 			p.next()
@@ -27,7 +27,7 @@ func (p *parser) parseExpr() ast.Expr {
 			formals.BinderLeft = true
 			p.checkBinder(param, formals)
 			p.expect(token.COLON)
-			return &ast.Lambda{StartPos: param.NamePos, Param: param, Formals: formals, Body: p.parseExpr()}
+			return node(p, &p.lambdas, ast.Lambda{StartPos: param.NamePos, Param: param, Formals: formals, Body: p.parseExpr()})
 		}
 	case token.LBRACE:
 		if p.startsFormals() {
@@ -43,7 +43,7 @@ func (p *parser) parseExpr() ast.Expr {
 				p.checkBinder(param, formals)
 			}
 			p.expect(token.COLON)
-			return &ast.Lambda{StartPos: start, Param: param, Formals: formals, Body: p.parseExpr()}
+			return node(p, &p.lambdas, ast.Lambda{StartPos: start, Param: param, Formals: formals, Body: p.parseExpr()})
 		}
 	case token.ASSERT:
 		pos := p.tok.Pos
@@ -102,7 +102,7 @@ func (p *parser) startsFormals() bool {
 
 // parseFormals parses { a, b ? d, ... } with an optional trailing comma.
 func (p *parser) parseFormals() *ast.Formals {
-	f := &ast.Formals{Lbrace: p.expectPos(token.LBRACE)}
+	f := node(p, &p.formalSets, ast.Formals{Lbrace: p.expectPos(token.LBRACE)})
 	mark := len(p.formals)
 	var seen map[string]bool // only for long lists; short ones are searched
 	canEllipsis := true      // "..." must come first or after a comma
@@ -111,7 +111,7 @@ func (p *parser) parseFormals() *ast.Formals {
 		if p.duplicateFormal(name.Name, p.formals[mark:], &seen) {
 			p.error(name.NamePos, fmt.Sprintf("duplicate formal function argument '%s'", name.Name))
 		}
-		formal := &ast.Formal{Name: name}
+		formal := node(p, &p.formalNodes, ast.Formal{Name: name})
 		if p.tok.Tok == token.QUESTION {
 			p.next()
 			formal.Default = p.parseExpr()
@@ -266,7 +266,7 @@ func (p *parser) parseBinary(minPrec int) ast.Expr {
 			if as == right {
 				next = prec
 			}
-			x = &ast.Binary{X: x, OpPos: op.Pos, Op: op.Tok, Y: p.parseBinary(next)}
+			x = node(p, &p.binaries, ast.Binary{X: x, OpPos: op.Pos, Op: op.Tok, Y: p.parseBinary(next)})
 		}
 		if as == nonassoc {
 			lastNonassoc = prec
@@ -287,7 +287,7 @@ func (p *parser) parseApp() ast.Expr {
 		arg := p.parseSelect() // not inline: p.exprs may grow meanwhile
 		p.exprs.push(arg)
 	}
-	return &ast.Call{Fun: fun, Args: p.exprs.popTo(p, &p.exprList, mark)}
+	return node(p, &p.calls, ast.Call{Fun: fun, Args: p.exprs.popTo(p, &p.exprList, mark)})
 }
 
 func (p *parser) startsSimple() bool {
@@ -310,7 +310,7 @@ func (p *parser) parseSelect() ast.Expr {
 	case token.DOT:
 		p.next()
 		path, end := p.parseAttrPath()
-		sel := &ast.Select{X: x, Path: path, EndP: end}
+		sel := node(p, &p.selects, ast.Select{X: x, Path: path, EndP: end})
 		if p.tok.Tok == token.OR {
 			p.next()
 			p.enter()
@@ -323,7 +323,7 @@ func (p *parser) parseSelect() ast.Expr {
 		or := p.idents.new(p)
 		*or = ast.Ident{NamePos: p.tok.Pos, Name: "or", EndP: p.tok.End}
 		p.next()
-		return &ast.Call{Fun: x, Args: p.exprList.take(p, []ast.Expr{or})}
+		return node(p, &p.calls, ast.Call{Fun: x, Args: p.exprList.take(p, []ast.Expr{or})})
 	}
 	return x
 }
@@ -392,7 +392,7 @@ func (p *parser) parseSimple() ast.Expr {
 	case token.INT:
 		p.next()
 		v, _ := strconv.ParseInt(tok.Lit, 10, 64) // the scanner validated it
-		return &ast.Int{ValuePos: pos, Lit: tok.Lit, Value: v, EndP: tok.End}
+		return node(p, &p.ints, ast.Int{ValuePos: pos, Lit: tok.Lit, Value: v, EndP: tok.End})
 	case token.FLOAT:
 		p.next()
 		v, _ := strconv.ParseFloat(tok.Lit, 64)
@@ -405,7 +405,7 @@ func (p *parser) parseSimple() ast.Expr {
 		text := p.texts.new(p)
 		*text = ast.Text{ValuePos: pos, Value: p.tok.Lit, EndP: p.tok.End}
 		p.next()
-		return &ast.Path{ValuePos: pos, Parts: p.exprList.take(p, []ast.Expr{text}), EndP: text.EndP}
+		return node(p, &p.paths, ast.Path{ValuePos: pos, Parts: p.exprList.take(p, []ast.Expr{text}), EndP: text.EndP})
 	case token.PATH_OPEN:
 		return p.parseInterpolatedPath()
 	case token.SPATH:
@@ -420,7 +420,7 @@ func (p *parser) parseSimple() ast.Expr {
 		p.next()
 		x := p.parseExpr()
 		end := p.expectEnd(token.RPAREN)
-		return &ast.Paren{Lparen: pos, X: x, EndP: end}
+		return node(p, &p.parens, ast.Paren{Lparen: pos, X: x, EndP: end})
 	case token.LET:
 		p.next()
 		p.expect(token.LBRACE)
@@ -432,15 +432,15 @@ func (p *parser) parseSimple() ast.Expr {
 		lbrace := p.expectPos(token.LBRACE)
 		bindings := p.parseBindings(token.RBRACE)
 		end := p.expectEnd(token.RBRACE)
-		return &ast.AttrSet{RecPos: pos, Lbrace: lbrace, Bindings: bindings, EndP: end}
+		return node(p, &p.attrSets, ast.AttrSet{RecPos: pos, Lbrace: lbrace, Bindings: bindings, EndP: end})
 	case token.LBRACE:
 		p.next()
 		bindings := p.parseBindings(token.RBRACE)
 		end := p.expectEnd(token.RBRACE)
-		return &ast.AttrSet{Lbrace: pos, Bindings: bindings, EndP: end}
+		return node(p, &p.attrSets, ast.AttrSet{Lbrace: pos, Bindings: bindings, EndP: end})
 	case token.LBRACK:
 		p.next()
-		list := &ast.List{Lbrack: pos}
+		list := node(p, &p.lists, ast.List{Lbrack: pos})
 		mark := len(p.exprs)
 		for p.startsSimple() {
 			elem := p.parseSelect()
@@ -543,7 +543,7 @@ func isConstString(x ast.Expr) bool {
 
 // parseInterpolatedPath parses PATH_OPEN (PATH_TEXT | ${expr})* PATH_CLOSE.
 func (p *parser) parseInterpolatedPath() *ast.Path {
-	path := &ast.Path{ValuePos: p.expectPos(token.PATH_OPEN)}
+	path := node(p, &p.paths, ast.Path{ValuePos: p.expectPos(token.PATH_OPEN)})
 	interpolated := false
 	mark := len(p.exprs)
 	for p.tok.Tok != token.PATH_CLOSE {

@@ -100,7 +100,7 @@ func (p *parser) init(filename string, src []byte, maxDepth int) {
 	p.ahead = p.ahead[:0]
 	p.depth, p.maxDepth, p.size = 0, maxDepth, len(src)
 	p.errs = nil
-	p.alloc.reset()
+	p.alloc.reset(0)
 }
 
 // release returns p to the pool, keeping its buffers but no reference to
@@ -110,7 +110,7 @@ func (p *parser) release() {
 	p.file, p.tok, p.errs = nil, scanner.Lexeme{}, nil
 	clear(p.ahead[:cap(p.ahead)])
 	p.ahead = p.ahead[:0]
-	p.alloc.reset()
+	p.alloc.reset(p.size)
 	parserPool.Put(p)
 }
 

@@ -79,14 +79,16 @@ func (s *Scanner) Init(filename string, src []byte, mode Mode) {
 	stack := append(s.stack[:0], stDefault)
 	*s = Scanner{src: src, text: string(src), mode: mode, stack: stack}
 	s.file = token.NewFile(filename, len(src))
+	lines := make([]int, 1, bytes.Count(src, []byte{'\n'})+1) // one allocation: the tree keeps it
 	for i := 0; ; {
 		j := bytes.IndexByte(src[i:], '\n')
 		if j < 0 {
 			break
 		}
 		i += j + 1
-		s.file.AddLine(i)
+		lines = append(lines, i)
 	}
+	s.file.SetLines(lines)
 }
 
 // File is the line table of the source being scanned.

@@ -57,13 +57,13 @@ func (p Position) String() string {
 type File struct {
 	name  string
 	size  int
-	lines []int // offset of the first byte of each line; lines[0] is 0
+	lines []int // offset of the first byte of each line; lines[0] is 0 (empty: one line)
 }
 
 // NewFile is the line table of a file of size bytes, holding its first
 // line.
 func NewFile(name string, size int) *File {
-	return &File{name: name, size: size, lines: []int{0}}
+	return &File{name: name, size: size}
 }
 
 // Name is the file name positions are reported with.
@@ -73,15 +73,34 @@ func (f *File) Name() string { return f.name }
 func (f *File) Size() int { return f.size }
 
 // LineCount is the number of lines recorded.
-func (f *File) LineCount() int { return len(f.lines) }
+func (f *File) LineCount() int { return max(len(f.lines), 1) }
 
 // AddLine records that a line starts at offset. Offsets must grow and
 // stay inside the file (the end of the file counts: a final newline starts
 // a last, empty line); others are ignored, as go/token does.
 func (f *File) AddLine(offset int) {
-	if n := len(f.lines); (n == 0 || f.lines[n-1] < offset) && offset <= f.size {
+	if len(f.lines) == 0 {
+		f.lines = append(f.lines, 0)
+	}
+	if n := len(f.lines); f.lines[n-1] < offset && offset <= f.size {
 		f.lines = append(f.lines, offset)
 	}
+}
+
+// SetLines replaces the line table: lines holds the offset of the first
+// byte of every line, in increasing order, starting with 0. It reports
+// false, changing nothing, when lines is not such a table.
+func (f *File) SetLines(lines []int) bool {
+	for i, off := range lines {
+		if (i == 0 && off != 0) || (i > 0 && off <= lines[i-1]) || off > f.size {
+			return false
+		}
+	}
+	if len(lines) == 0 {
+		return false
+	}
+	f.lines = lines
+	return true
 }
 
 // Pos is the Pos of an offset in f.
@@ -103,6 +122,9 @@ func (f *File) Position(p Pos) Position {
 		return Position{Filename: f.name}
 	}
 	off := p.Offset()
+	if len(f.lines) == 0 {
+		return Position{Filename: f.name, Offset: off, Line: 1, Col: off + 1}
+	}
 	i := sort.SearchInts(f.lines, off+1) - 1
 	return Position{Filename: f.name, Offset: off, Line: i + 1, Col: off - f.lines[i] + 1}
 }
