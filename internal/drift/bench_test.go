@@ -325,7 +325,7 @@ func benchCheck(b *testing.B, sb *sdsandbox.Sandbox, bc benchCase, nixInBaseline
 	b.Run(fmt.Sprintf("phase/history-%d-revisions", benchHistory), history(true))
 	b.Run(fmt.Sprintf("phase/history-%d-revisions/parse-cache-off", benchHistory), history(false))
 
-	q := liveQuery(in)
+	q := unitdiff.LiveQuery(in)
 	conn, err := live.Connect(ctx, sb.BusAddress())
 	if err != nil {
 		b.Fatal(err)

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/driftcheck/driftcheck/internal/declared"
@@ -140,7 +138,7 @@ func Query(ctx context.Context, opts Options) (live.Query, error) {
 	if err != nil {
 		return live.Query{}, err
 	}
-	return liveQuery(in), nil
+	return unitdiff.LiveQuery(in), nil
 }
 
 // gitFacts reads what the repository says: the declared units at the
@@ -335,7 +333,7 @@ func (c *checker) live(ctx context.Context, in unitdiff.Input) (*live.Snapshot, 
 	if c.opts.LiveFile != "" {
 		return readSnapshotFile(c.opts.LiveFile)
 	}
-	return ReadHost(ctx, c.opts.BusAddress, liveQuery(in))
+	return ReadHost(ctx, c.opts.BusAddress, unitdiff.LiveQuery(in))
 }
 
 // ReadHost connects to the system bus at busAddress ("" =
@@ -369,53 +367,6 @@ func readSnapshotFile(path string) (*live.Snapshot, error) {
 		return nil, fmt.Errorf("live snapshot %s: %w", path, err)
 	}
 	return snap, nil
-}
-
-// liveQuery asks for every unit the comparison may look at: the declared
-// and formerly declared names (whatever their state), the scope, and
-// "*<name>*" probes that find units renamed around a declared name.
-func liveQuery(in unitdiff.Input) live.Query {
-	names := map[string]bool{}
-	globs := map[string]bool{}
-	for _, g := range in.Scope {
-		globs[g] = true
-	}
-	for _, u := range in.Declared.Units {
-		if u.Scope == declared.ScopeUser {
-			continue
-		}
-		names[u.Name] = true
-		if probe, ok := renameProbe(u.Name); ok {
-			globs[probe] = true
-		}
-	}
-	for _, r := range in.History {
-		for _, u := range r.Units {
-			if u.Scope != declared.ScopeUser {
-				names[u.Name] = true
-			}
-		}
-	}
-	return live.Query{Names: sortedKeys(names), ScopeGlobs: sortedKeys(globs)}
-}
-
-// renameProbe is the glob that lists units whose names contain the base
-// name of a declared unit, with the same type: "*docker-prune*.timer".
-func renameProbe(name string) (string, bool) {
-	i := strings.LastIndexByte(name, '.')
-	if i < 3 || strings.ContainsAny(name, `*?[]\`) {
-		return "", false
-	}
-	return "*" + name[:i] + "*" + name[i:], true
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // hygiene gathers the dirty work tree, the deploy source and provenance.

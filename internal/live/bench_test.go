@@ -63,7 +63,7 @@ func BenchmarkLiveRead(b *testing.B) {
 	b.Run("driftcheck/50-names/1-worker", readWith(1))
 	b.Run("driftcheck/50-names/16-workers", readWith(16))
 	// What `check` asks for 50 declared units: the names and one
-	// "*<name>*" rename probe per name (internal/drift's liveQuery).
+	// "*<name>*" rename probe per name (internal/unitdiff's LiveQuery).
 	checkQuery := Query{Names: names, ScopeGlobs: renameProbes(names), Root: sb.RootFS()}
 	b.Run("driftcheck/check-query-50-names+50-probes", func(b *testing.B) {
 		for b.Loop() {

@@ -1,12 +1,88 @@
 package unitdiff
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/driftcheck/driftcheck/internal/declared"
 	"github.com/driftcheck/driftcheck/internal/live"
 )
+
+// LiveQuery is what a comparison of in needs from systemd: the declared
+// and formerly declared system units by name (whatever their state), the
+// scope, and the rename probes. The probes and the pairing (pairRenames)
+// are decided here, together, so that a rename the pairing would accept is
+// on the snapshot whether or not the scope covers it.
+func LiveQuery(in Input) live.Query {
+	names := map[string]bool{}
+	globs := map[string]bool{}
+	for _, g := range in.Scope {
+		globs[g] = true
+	}
+	for _, u := range in.Declared.Units {
+		if u.Scope == declared.ScopeUser {
+			continue
+		}
+		names[u.Name] = true
+		for _, p := range renameProbes(u.Name) {
+			globs[p] = true
+		}
+	}
+	for _, r := range in.History {
+		for _, u := range r.Units {
+			if u.Scope != declared.ScopeUser {
+				names[u.Name] = true
+			}
+		}
+	}
+	return live.Query{Names: slices.Sorted(maps.Keys(names)), ScopeGlobs: slices.Sorted(maps.Keys(globs))}
+}
+
+// renameProbes are the listing globs that find the units renameScore pairs
+// by containment with a declared name, with the same type: the names that
+// contain it ("*docker-prune*.timer": ci-docker-prune.timer) and the
+// shorter names it contains at word boundaries ("docker-prune.timer" for a
+// declared ci-docker-prune.timer). Names merely similar (a misspelling)
+// cannot be listed by a glob short of every unit of the type; they are
+// paired when the scope brings them in.
+func renameProbes(name string) []string {
+	i := strings.LastIndexByte(name, '.')
+	if i < 3 || strings.ContainsAny(name, `*?[]\`) {
+		return nil
+	}
+	base, suffix := name[:i], name[i:]
+	probes := []string{"*" + base + "*" + suffix}
+	for _, part := range wordRuns(base) {
+		probes = append(probes, part+suffix)
+	}
+	return probes
+}
+
+// wordRuns lists the proper runs of whole words of base (words separated
+// by '-', '_', '.', '@') at least 3 bytes long: what containsWord accepts
+// as a shorter name inside base.
+func wordRuns(base string) []string {
+	var starts, ends []int
+	start := 0
+	for k := 0; k <= len(base); k++ {
+		if k == len(base) || isNameSeparator(base[k]) {
+			starts, ends = append(starts, start), append(ends, k)
+			start = k + 1
+		}
+	}
+	var out []string
+	for a := range starts {
+		for b := a; b < len(ends); b++ {
+			run := base[starts[a]:ends[b]]
+			if len(run) >= 3 && len(run) < len(base) {
+				out = append(out, run)
+			}
+		}
+	}
+	return out
+}
 
 // minSimilarity is the least similarity (1 - edit distance / longer
 // length) for two names to pair without one containing the other.
