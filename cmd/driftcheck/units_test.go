@@ -50,6 +50,11 @@ type unitsJSON struct {
 		ImpliedBy   *string        `json:"implied_by"`
 		Properties  map[string]any `json:"properties"`
 		Notes       []string       `json:"notes"`
+		Definitions []struct {
+			File string `json:"file"`
+			Line int    `json:"line"`
+			Role string `json:"role"`
+		} `json:"definitions"`
 	} `json:"units"`
 	Unresolved []struct {
 		File   string `json:"file"`

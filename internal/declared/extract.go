@@ -339,6 +339,7 @@ func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, par
 	}
 	r := propertyReader{ev: x.ev, site: &site, lines: x.lines}
 	r.read(defs)
+	site.Role = x.role(typ, defs, site.Properties)
 	if typ == "service" {
 		site.startAts = r.startAts(defs, site.Conditional)
 	}
@@ -444,4 +445,61 @@ func describe(what, why string) string {
 		return what + " " + why
 	}
 	return what + " unknown: " + why
+}
+
+// declaringKeys are the attributes of a unit's definition that make the
+// unit, by unit type; a definition without any of them only adjusts a unit
+// defined elsewhere.
+var declaringKeys = map[string][]string{
+	"service": {"script", "ExecStart", "wantedBy", "requiredBy", "startAt", "description", "text", "unit"},
+	"timer":   {"timerConfig", "wantedBy", "requiredBy", "description", "text", "unit"},
+	"socket":  {"listenStreams", "listenDatagrams", "socketConfig", "wantedBy", "requiredBy", "description", "text", "unit"},
+	"path":    {"pathConfig", "wantedBy", "requiredBy", "description", "text", "unit"},
+}
+
+// serviceConfigKeys make a service when set under serviceConfig.
+var serviceConfigKeys = []string{"ExecStart", "Type"}
+
+// role says what one definition of a unit does: declares it (sets what
+// makes it), disables it (enable = false and nothing else that makes it),
+// or only overrides it. A definition that cannot be read counts as
+// declaring: it may.
+func (x *extractor) role(typ string, defs []eval.Value, p Properties) string {
+	if x.declares(typ, defs) {
+		return RoleDeclares
+	}
+	if p.Enable != nil && !*p.Enable {
+		return RoleDisables
+	}
+	return RoleOverrides
+}
+
+func (x *extractor) declares(typ string, defs []eval.Value) bool {
+	keys, typed := declaringKeys[typ]
+	if !typed {
+		return true // targets, slices, mounts: the definition is the unit
+	}
+	empty := true
+	for _, d := range defs {
+		if d.Kind != eval.Set {
+			return true // unknown: it may declare
+		}
+		empty = empty && len(d.Entries) == 0
+	}
+	if empty {
+		return true // systemd.services.x = { }: a unit of its own
+	}
+	for _, k := range keys {
+		if hasStaticKey(defs, k) {
+			return true
+		}
+	}
+	if typ == "service" {
+		for _, k := range serviceConfigKeys {
+			if hasStaticKey(x.child(defs, "serviceConfig"), k) {
+				return true
+			}
+		}
+	}
+	return false
 }

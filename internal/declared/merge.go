@@ -26,14 +26,25 @@ func merge(k unitKey, acc *unitAcc) Unit {
 	u := Unit{Name: k.name, Type: acc.typ, Scope: k.scope, File: sites[0].File, Line: sites[0].Line,
 		Conditional: true, ImpliedBy: sites[0].ImpliedBy}
 	var named []string
-	for _, s := range sites {
+	declaring := -1 // the first explicit site that declares the unit
+	for i, s := range sites {
+		if s.ImpliedBy != "" {
+			s.Role = RoleDeclares // NixOS derives the unit here
+		}
 		u.Sites = append(u.Sites, s.Site)
+		u.Definitions = append(u.Definitions, Definition{File: s.File, Line: s.Line, Role: s.Role})
 		u.Conditional = u.Conditional && s.Conditional
 		named = union(named, s.NameDefaults)
-		if s.ImpliedBy == "" && u.ImpliedBy != "" {
-			// Declared explicitly: point there, not at startAt or an option.
-			u.ImpliedBy, u.File, u.Line = "", s.File, s.Line
+		if s.ImpliedBy == "" && s.Role == RoleDeclares && declaring < 0 {
+			declaring = i
 		}
+	}
+	switch {
+	case declaring >= 0:
+		// Point at the declaration, not at an override, startAt or an option.
+		u.ImpliedBy, u.File, u.Line = "", sites[declaring].File, sites[declaring].Line
+	case u.ImpliedBy == "" && anyRole(sites, RoleOverrides) && !anyRole(sites, RoleDeclares):
+		u.Notes = append(u.Notes, "only overridden in the repository: the module that defines the unit is outside it (a NixOS service module or a flake input)")
 	}
 	for _, opt := range named {
 		u.Notes = append(u.Notes, "name from option default "+opt)
@@ -224,4 +235,13 @@ func boolText(b *bool) string {
 		return "unset"
 	}
 	return fmt.Sprint(*b)
+}
+
+func anyRole(sites []siteAcc, role string) bool {
+	for _, s := range sites {
+		if s.Role == role || (role == RoleDeclares && s.ImpliedBy != "") {
+			return true
+		}
+	}
+	return false
 }

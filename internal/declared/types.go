@@ -29,7 +29,30 @@ type Unit struct {
 	// know, e.g. "name from option default services.x.unitName": a host
 	// may set that option outside the repository and so name it otherwise.
 	Notes []string `json:"notes,omitempty"`
-	Sites []Site   `json:"-"`
+	// Definitions lists every place that defines the unit, in path order,
+	// with what it does there; File and Line are the first that declares
+	// it.
+	Definitions []Definition `json:"definitions,omitempty"`
+	Sites       []Site       `json:"-"`
+}
+
+// Roles of a definition site.
+const (
+	// RoleDeclares: the site sets what makes the unit (ExecStart or
+	// script, timerConfig, wantedBy, …), or NixOS derives the unit there.
+	RoleDeclares = "declares"
+	// RoleOverrides: the site only adjusts a unit something else defines
+	// (systemd.services.telegraf.path = … for NixOS's telegraf module).
+	RoleOverrides = "overrides"
+	// RoleDisables: the site sets enable = false.
+	RoleDisables = "disables"
+)
+
+// Definition is one place that defines a unit.
+type Definition struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Role string `json:"role"`
 }
 
 // Site is one place that contributes to a unit's declaration.
@@ -38,6 +61,7 @@ type Site struct {
 	Line        int
 	Conditional bool
 	ImpliedBy   string // set when NixOS derives the unit from this place (startAt, an option)
+	Role        string // RoleDeclares, RoleOverrides or RoleDisables
 	// NameDefaults are the options whose mkOption default gave the unit
 	// its name here (systemd.services.${cfg.unitName}, no definition of
 	// cfg.unitName in the modules read).

@@ -350,6 +350,12 @@ func (c *comparison) missing(d declared.Unit) Finding {
 		f.Host.Load = "not-found"
 		f.Detail = fmt.Sprintf("declared at %s, but the host has no such unit", c.rev)
 	}
+	if sites := overrideSites(d); sites != "" {
+		// NixOS creates the unit from a module outside the repository;
+		// the repository only adjusts it.
+		f.Detail += "; the repository only overrides it (" + sites + "): the module that defines it is outside the repository"
+		f.Fix = fmt.Sprintf("rebuild the host from %s (nixos-rebuild switch) with the module that defines it enabled, or remove the overrides at %s", c.rev, sites)
+	}
 	if lu.LoadState == "masked" {
 		f.Fix = fmt.Sprintf("unmask it (systemctl unmask %s) and rebuild the host from %s, or remove the declaration from %s", d.Name, c.rev, d.File)
 	}
@@ -868,4 +874,22 @@ func Sort(findings []Finding) {
 		}
 		return false
 	})
+}
+
+// overrideSites lists the sites of a unit the repository only overrides
+// (no site declares it), "" when some site declares it.
+func overrideSites(d declared.Unit) string {
+	var sites []string
+	for _, def := range d.Definitions {
+		switch def.Role {
+		case declared.RoleDeclares:
+			return ""
+		case declared.RoleOverrides:
+			sites = append(sites, fmt.Sprintf("%s:%d", def.File, def.Line))
+		}
+	}
+	if d.ImpliedBy != "" {
+		return ""
+	}
+	return strings.Join(sites, ", ")
 }

@@ -656,3 +656,17 @@ func TestRenameScore(t *testing.T) {
 		t.Errorf("containment score %v should rank above similarity %v", contained, similar)
 	}
 }
+
+// TestMissingOverrideOnly: a unit the repository only overrides says so,
+// and the fix names the override sites.
+func TestMissingOverrideOnly(t *testing.T) {
+	in := Input{Rev: strings.Repeat("a", 40), Declared: declared.Result{Units: []declared.Unit{{
+		Name: "telegraf.service", Type: "service", Scope: declared.ScopeSystem, File: "hosts/x.nix", Line: 3,
+		Definitions: []declared.Definition{{File: "hosts/x.nix", Line: 3, Role: declared.RoleOverrides}},
+	}}}, Live: live.Snapshot{Scope: []string{"telegraf*"}}}
+	fs := Compare(in)
+	if len(fs) != 1 || fs[0].Kind != KindMissing || !strings.Contains(fs[0].Detail, "only overrides it (hosts/x.nix:3)") ||
+		!strings.Contains(fs[0].Fix, "remove the overrides at hosts/x.nix:3") {
+		t.Errorf("findings %+v", fs)
+	}
+}
