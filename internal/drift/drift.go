@@ -194,8 +194,8 @@ func (c *checker) facts(ctx context.Context) (unitdiff.Input, error) {
 // report compares the facts.
 func (c *checker) report(in unitdiff.Input) *Report {
 	in.Strict = c.opts.Strict
-	findings := append(unitdiff.Compare(in), c.extra...)
-	unitdiff.Sort(findings)
+	in.Evaluation = c.evaluation
+	findings := unitdiff.Compare(in)
 	if findings == nil {
 		findings = []unitdiff.Finding{}
 	}
@@ -231,11 +231,9 @@ type checker struct {
 	toplevel *Toplevel
 	fidelity []unitdiff.Fidelity
 	source   string // what was evaluated
-	// extra are the findings of an evaluated declared side that only the
-	// evaluation knows of (properties that did not evaluate; under
-	// --declared both, an evaluation that failed). They are the one kind
-	// of finding still built outside unitdiff.Compare.
-	extra []unitdiff.Finding
+	// evaluation is what the evaluation of the declared side could not
+	// answer; unitdiff turns it into findings.
+	evaluation unitdiff.Evaluation
 }
 
 func newChecker(ctx context.Context, opts Options) (*checker, error) {

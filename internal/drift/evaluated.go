@@ -85,7 +85,7 @@ func Declared(ctx context.Context, opts Options) (*DeclaredReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range c.extra {
+	for _, f := range c.evaluation.Findings(c.rev.SHA) {
 		// What did not evaluate, or (both) why the static answer stands.
 		res.Unresolved = append(res.Unresolved, declared.Unresolved{Unit: f.Unit, File: f.DeclaredAt, Reason: f.Detail})
 	}
@@ -110,11 +110,7 @@ func (c *checker) declaredSide(ctx context.Context) (declared.Result, error) {
 		if c.opts.Declared == DeclaredBoth && errors.As(err, &e) && !e.CannotStart {
 			// Both: the static answer stands, but it is not the exact one
 			// that was asked for, so the check cannot be in sync.
-			c.extra = append(c.extra, unitdiff.Finding{
-				Kind: unitdiff.KindUnresolved, Severity: unitdiff.SeverityIncomplete,
-				Detail: "evaluation failed, the static reader's units were compared instead: " + e.Error(),
-				Fix:    "fix the cause (see docs/eval.md) and run the check again",
-			})
+			c.evaluation.Failed = e.Error()
 			return static, nil
 		}
 		return declared.Result{}, err
@@ -132,20 +128,17 @@ func (c *checker) declaredSide(ctx context.Context) (declared.Result, error) {
 	return res.Declared, nil
 }
 
-// evalUnresolved turns the properties that did not evaluate into findings
-// of their own: unlike the static reader's unresolved declarations, they
-// are errors in the configuration, with another fix.
+// evalUnresolved keeps the properties that did not evaluate apart:
+// unlike the static reader's unresolved declarations, they are errors in
+// the configuration, with another fix (unitdiff.Evaluation.Findings).
 func (c *checker) evalUnresolved(res *declared.Result) {
-	at := map[string]string{}
+	where := map[string]declared.Unit{}
 	for _, u := range res.Units {
-		at[u.Name] = unitdiff.FileLine(u.File, u.Line)
+		where[u.Name] = u
 	}
 	for _, u := range res.Unresolved {
-		c.extra = append(c.extra, unitdiff.Finding{
-			Kind: unitdiff.KindUnresolved, Unit: u.Unit, DeclaredAt: at[u.Unit], Severity: unitdiff.SeverityIncomplete,
-			Detail: "not compared: " + u.Reason,
-			Fix:    fmt.Sprintf("fix the configuration at %s so that it evaluates (nixos-rebuild build), then check again", unitdiff.ShortRev(c.rev.SHA)),
-		})
+		d := where[u.Unit]
+		c.evaluation.Unresolved = append(c.evaluation.Unresolved, declared.Unresolved{Unit: u.Unit, File: d.File, Line: d.Line, Reason: u.Reason})
 	}
 	res.Unresolved = nil
 }

@@ -28,6 +28,44 @@ type Input struct {
 	// not be verified is a finding of its own (incomplete), since the claim
 	// "the host runs this revision" cannot be made without it.
 	Strict bool
+	// Evaluation is what evaluating the declared side with Nix adds
+	// (--declared eval or both); zero when it was read statically.
+	Evaluation Evaluation
+}
+
+// Evaluation is what an evaluation of the declared side could not answer.
+type Evaluation struct {
+	// Failed says why the evaluation failed when the static reader's units
+	// are compared instead (--declared both): the check cannot be in sync.
+	Failed string
+	// Unresolved are unit properties that did not evaluate: errors in the
+	// configuration. File and Line are where the unit is declared.
+	Unresolved []declared.Unresolved
+}
+
+// Findings are the evaluation's incomplete findings, in the order given.
+// `units --declared eval` lists them as unresolved declarations too.
+func (e Evaluation) Findings(rev string) []Finding {
+	var out []Finding
+	if e.Failed != "" {
+		out = append(out, Finding{
+			Kind: KindUnresolved, Severity: SeverityIncomplete,
+			Detail: "evaluation failed, the static reader's units were compared instead: " + e.Failed,
+			Fix:    "fix the cause (see docs/eval.md) and run the check again",
+		})
+	}
+	for _, u := range e.Unresolved {
+		at := ""
+		if u.File != "" {
+			at = FileLine(u.File, u.Line)
+		}
+		out = append(out, Finding{
+			Kind: KindUnresolved, Unit: u.Unit, DeclaredAt: at, Severity: SeverityIncomplete,
+			Detail: "not compared: " + u.Reason,
+			Fix:    fmt.Sprintf("fix the configuration at %s so that it evaluates (nixos-rebuild build), then check again", ShortRev(rev)),
+		})
+	}
+	return out
 }
 
 // Revision is the set of units an earlier commit declared.
@@ -107,6 +145,7 @@ func Compare(in Input) []Finding {
 	findings, missing := c.declaredSide()
 	findings = append(findings, c.liveSide(missing)...)
 	findings = append(findings, c.unread()...)
+	findings = append(findings, in.Evaluation.Findings(in.Rev)...)
 	findings = append(findings, c.hygiene()...)
 	Sort(findings)
 	return findings
