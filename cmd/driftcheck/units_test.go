@@ -44,6 +44,7 @@ type unitsJSON struct {
 		Name        string         `json:"name"`
 		Type        string         `json:"type"`
 		Scope       string         `json:"scope"`
+		User        string         `json:"user"`
 		File        string         `json:"file"`
 		Line        int            `json:"line"`
 		Conditional bool           `json:"conditional"`

@@ -56,3 +56,19 @@ func TestDefinitions(t *testing.T) {
 		t.Errorf("getty.service definitions %v, notes %v", getty.Definitions, getty.Notes)
 	}
 }
+
+// TestHomeManagerUnits: units a home-manager configuration written in a
+// NixOS module declares are user units of that user, apart from the
+// system's.
+func TestHomeManagerUnits(t *testing.T) {
+	res := extractFiles(t, map[string]string{
+		"host.nix": "{ pkgs, ... }: {\n  systemd.services.web = { script = \"serve\"; };\n  home-manager.users.alice = {\n    systemd.user.services.sync = { Service.ExecStart = \"sync\"; };\n  };\n  home-manager.users.bob = import ./bob.nix;\n}\n",
+	}, "host.nix")
+	var got []string
+	for _, u := range res.Units {
+		got = append(got, u.Name+" "+string(u.Scope)+" "+u.User)
+	}
+	if diff := cmp.Diff([]string{"sync.service user alice", "web.service system "}, got); diff != "" {
+		t.Errorf("units (-want +got):\n%s", diff)
+	}
+}

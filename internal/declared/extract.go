@@ -84,6 +84,7 @@ func (x *extractor) eachFile(files []SourceFile, read func(root ast.Expr)) {
 type unitKey struct {
 	name  string
 	scope Scope
+	user  string // home-manager user, for user units declared there
 }
 
 type unitAcc struct {
@@ -99,6 +100,7 @@ type siteAcc struct {
 }
 
 type extractor struct {
+	hmUser    string // the home-manager user whose units are being read
 	file      string
 	fileIndex int
 	lines     *token.File // of file: positions to lines
@@ -202,7 +204,35 @@ func (x *extractor) config(cfg []eval.Value) {
 	sd := x.child(cfg, "systemd")
 	x.systemd(sd, ScopeSystem, "systemd")
 	x.systemd(x.child(sd, "user"), ScopeUser, "systemd.user")
+	x.homeManager(x.child(x.child(cfg, "home-manager"), "users"))
 	x.collectOptions(cfg)
+}
+
+// homeManager reads the user units that home-manager configurations
+// written in a NixOS module declare (home-manager.users.<u>.systemd.user):
+// scope user, with the user, out of the system comparison. A user's
+// configuration imported from a file is a home-manager module, not one
+// the host's import closure holds; it is not read here.
+func (x *extractor) homeManager(users []eval.Value) {
+	for _, v := range users {
+		if v.Kind != eval.Set {
+			continue
+		}
+		for _, e := range v.Entries {
+			if e.Dynamic {
+				continue
+			}
+			var sets []eval.Value
+			for _, b := range x.ev.EntryValues([]eval.Entry{e}, eval.Value{}) {
+				if b.Kind == eval.Set {
+					sets = append(sets, b)
+				}
+			}
+			x.hmUser = e.Key
+			x.systemd(x.child(x.child(sets, "systemd"), "user"), ScopeUser, "home-manager.users."+e.Key+".systemd.user")
+			x.hmUser = ""
+		}
+	}
 }
 
 func (x *extractor) child(vs []eval.Value, key string) []eval.Value { return child(x.ev, vs, key) }
@@ -343,7 +373,7 @@ func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, par
 	if typ == "service" {
 		site.startAts = r.startAts(defs, site.Conditional)
 	}
-	x.add(unitKey{name, scope}, typ, site)
+	x.add(unitKey{name, scope, x.hmUser}, typ, site)
 }
 
 // mayVanish reports whether the definitions of a unit may all be removed

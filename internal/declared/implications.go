@@ -166,6 +166,6 @@ func (x *extractor) applyImplications() {
 				site.Settings = map[string]Setting{propOnCalendar: {Line: at.Line, Priority: prioNormal, Conditional: site.Conditional}}
 			}
 		}
-		x.add(unitKey{im.Unit, ScopeSystem}, UnitType(im.Unit), site)
+		x.add(unitKey{name: im.Unit, scope: ScopeSystem}, UnitType(im.Unit), site)
 	}
 }

@@ -23,7 +23,7 @@ func merge(k unitKey, acc *unitAcc) Unit {
 		}
 		return a.col < b.col
 	})
-	u := Unit{Name: k.name, Type: acc.typ, Scope: k.scope, File: sites[0].File, Line: sites[0].Line,
+	u := Unit{Name: k.name, Type: acc.typ, Scope: k.scope, User: k.user, File: sites[0].File, Line: sites[0].Line,
 		Conditional: true, ImpliedBy: sites[0].ImpliedBy}
 	var named []string
 	declaring := -1 // the first explicit site that declares the unit

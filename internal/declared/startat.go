@@ -59,7 +59,7 @@ func (x *extractor) impliedTimers() {
 			for _, s := range acc.sites {
 				site.NameDefaults = union(site.NameDefaults, s.NameDefaults)
 			}
-			x.add(unitKey{strings.TrimSuffix(k.name, ".service") + ".timer", k.scope}, "timer", site)
+			x.add(unitKey{name: strings.TrimSuffix(k.name, ".service") + ".timer", scope: k.scope, user: k.user}, "timer", site)
 		}
 	}
 }

@@ -17,9 +17,12 @@ const (
 // first explicit one when NixOS also implies the unit), and Sites lists
 // every place that contributes to it.
 type Unit struct {
-	Name        string     `json:"name"` // full unit name, e.g. "docker-prune.timer"
-	Type        string     `json:"type"` // service, timer, socket, path, target, slice, mount, automount
-	Scope       Scope      `json:"scope"`
+	Name  string `json:"name"` // full unit name, e.g. "docker-prune.timer"
+	Type  string `json:"type"` // service, timer, socket, path, target, slice, mount, automount
+	Scope Scope  `json:"scope"`
+	// User is the home-manager user whose configuration declares the unit
+	// (home-manager.users.<user>), "" otherwise.
+	User        string     `json:"user,omitempty"`
 	File        string     `json:"file"`
 	Line        int        `json:"line"`
 	Conditional bool       `json:"conditional"`

@@ -89,7 +89,7 @@ func (r UnitsReport) WriteText(w io.Writer) error {
 		fmt.Fprintln(tw, "UNIT\tTYPE\tSCOPE\tDECLARED AT\tCONDITIONAL\tONCALENDAR")
 		for _, u := range r.Result.Units {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n",
-				termsafe.String(u.Name), termsafe.String(u.Type), termsafe.String(string(u.Scope)),
+				termsafe.String(u.Name), termsafe.String(u.Type), termsafe.String(scopeText(u)),
 				termsafe.String(unitPosition(u)), conditional(u), onCalendar(u))
 		}
 		tw.Flush()
@@ -181,4 +181,13 @@ func errorPosition(e declared.ParseError) string {
 		return fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
 	return fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Col)
+}
+
+// scopeText is the unit's scope, with the home-manager user for user units
+// declared in home-manager.users.<user>.
+func scopeText(u declared.Unit) string {
+	if u.User != "" {
+		return string(u.Scope) + " (" + u.User + ")"
+	}
+	return string(u.Scope)
 }
