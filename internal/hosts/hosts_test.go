@@ -2,7 +2,6 @@ package hosts_test
 
 import (
 	"context"
-	"sort"
 	"strings"
 	"testing"
 
@@ -126,8 +125,3 @@ func TestUnfollowed(t *testing.T) {
 	}
 }
 
-func sortedNames(inv *hosts.Inventory) []string {
-	n := inv.Names()
-	sort.Strings(n)
-	return n
-}

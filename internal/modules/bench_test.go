@@ -224,7 +224,10 @@ func cpuTime(who int) time.Duration {
 func buildDriftcheck(b *testing.B) string {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "driftcheck")
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		b.Fatalf("go not on PATH: %v", err)
+	}
 	out, err := exec.Command(goBin, "build", "-o", bin, "github.com/driftcheck/driftcheck/cmd/driftcheck").CombinedOutput()
 	if err != nil {
 		b.Fatalf("go build: %v: %s", err, out)

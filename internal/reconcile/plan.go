@@ -191,7 +191,6 @@ type gitPlanner struct {
 	in    Input
 	plan  *Plan
 	files map[string][]byte // the planned tree's module files
-	order []string          // their paths, sorted
 	orig  map[string][]byte
 	// candidates are, per step, the keys of findings it would end.
 	candidates [][]string
