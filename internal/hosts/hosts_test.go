@@ -124,4 +124,3 @@ func TestUnfollowed(t *testing.T) {
 		t.Error("inventory with unfollowed imports reads as complete")
 	}
 }
-
