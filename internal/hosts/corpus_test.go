@@ -60,9 +60,18 @@ func TestCorpusHosts(t *testing.T) {
 	corpus := testreq.Corpus(t)
 	for dir, want := range corpusHosts {
 		t.Run(dir, func(t *testing.T) {
-			inv := discoverCorpus(t, filepath.Join(corpus, dir))
+			inv := discoverCorpus(t, filepath.Join(corpus, dir), hosts.Options{})
 			if diff := cmp.Diff(want.hosts, inv.Names()); diff != "" {
 				t.Errorf("hosts (-want +got):\n%s", diff)
+			}
+			named := discoverCorpus(t, filepath.Join(corpus, dir), hosts.Options{NamesOnly: true})
+			if diff := cmp.Diff(want.hosts, named.Names()); diff != "" {
+				t.Errorf("hosts, names only (-want +got):\n%s", diff)
+			}
+			for _, h := range named.Hosts {
+				if len(h.Files) != 0 {
+					t.Errorf("%s: names only followed %d files", h.Name, len(h.Files))
+				}
 			}
 			for _, h := range inv.Hosts {
 				if !contains(h.Found, want.found) {
@@ -91,7 +100,7 @@ func TestCorpusHosts(t *testing.T) {
 	}
 }
 
-func discoverCorpus(t testing.TB, dir string) *hosts.Inventory {
+func discoverCorpus(t testing.TB, dir string, o hosts.Options) *hosts.Inventory {
 	t.Helper()
 	repo, err := gitrev.Open(dir)
 	if err != nil {
@@ -101,7 +110,7 @@ func discoverCorpus(t testing.TB, dir string) *hosts.Inventory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, _, err := revfs.Discover(context.Background(), v, hosts.Options{})
+	inv, _, err := revfs.Discover(context.Background(), v, o)
 	if err != nil {
 		t.Fatal(err)
 	}

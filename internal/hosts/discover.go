@@ -98,6 +98,9 @@ type Options struct {
 	// (--entry), named EntryHost (default "entry").
 	Entries   []string
 	EntryHost string
+	// NamesOnly finds the hosts without following their imports: Files,
+	// Entries and External stay empty. Choosing a host needs no more.
+	NamesOnly bool
 }
 
 // Discover finds the hosts of the tree and follows each host's imports.
@@ -138,6 +141,10 @@ func Discover(fsys FS, o Options) (inv *Inventory) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		if o.NamesOnly {
+			inv.Hosts = append(inv.Hosts, ev.hostHeader(n, defs[n]))
+			continue
+		}
 		inv.Hosts = append(inv.Hosts, ev.host(n, defs[n]))
 	}
 	inv.Incomplete = ev.exhaust
@@ -407,13 +414,20 @@ func (ev *evaluator) moduleArgs(special *value, extra map[string]*thunk) *value 
 	return out
 }
 
-// host follows the imports of one host.
-func (ev *evaluator) host(name string, f *found) Host {
+// hostHeader is what names a host and says where it is defined, without
+// its closure.
+func (ev *evaluator) hostHeader(name string, f *found) Host {
 	h := Host{Name: name, Attribute: f.attribute, Found: f.how, Entries: []string{}, Files: []string{},
 		External: []string{}, Unfollowed: []Problem{}}
 	if f.at.src != nil {
 		h.Definition = f.at.String()
 	}
+	return h
+}
+
+// host follows the imports of one host.
+func (ev *evaluator) host(name string, f *found) Host {
+	h := ev.hostHeader(name, f)
 	if f.unread != nil {
 		if f.unread.ext != "" {
 			h.External = append(h.External, f.unread.ext)

@@ -35,9 +35,10 @@ type HostRead struct {
 	Result    declared.Result
 }
 
-// Hosts lists the hosts a revision defines.
+// Hosts lists the hosts a revision defines, by name: their import
+// closures are not followed (ReadHost does that for the one host read).
 func Hosts(ctx context.Context, v *gitrev.Revision) (*hosts.Inventory, error) {
-	inv, _, err := revfs.Discover(ctx, v, hosts.Options{})
+	inv, _, err := revfs.Discover(ctx, v, hosts.Options{NamesOnly: true})
 	return inv, err
 }
 
