@@ -36,7 +36,7 @@ type hostOptions struct {
 func (o *hostOptions) addHostFlags(fs *pflag.FlagSet, dflt string) {
 	fs.StringVar(&o.Host, "host", "", "the host to read, as the repository names it (nixosConfigurations.<host>, a colmena node, a clan machine; see driftcheck hosts); default: "+dflt)
 	fs.StringArrayVar(&o.Entries, "entry", nil, "entry module of the host to read, relative to the repository root (repeatable), for hosts the repository does not define in a form driftcheck reads")
-	fs.BoolVar(&o.AllFiles, "all-files", false, "read every file matching --modules as one configuration, even where the repository defines hosts")
+	fs.BoolVar(&o.AllFiles, "all-files", false, "read every file matching --modules, even where the repository defines hosts (one file's settings then decide no other file's units)")
 }
 
 // validate rejects --all-files together with a host.

@@ -32,8 +32,22 @@ type SourceFile struct {
 // default; a unit named from a default says so in Notes. Files
 // whose AST is nil are skipped; the caller reports their parse errors in
 // Result.Errors.
-func Extract(files []SourceFile) Result {
+func Extract(files []SourceFile) Result { return extract(files, false) }
+
+// ExtractEveryFile is Extract for files that are not known to make one
+// configuration: every file matching the module globs of a repository
+// that may hold several hosts. One file's settings never drop or decide
+// another file's units there: a condition (mkIf, optionalAttrs, if, an
+// implication such as virtualisation.docker.enable) that only a
+// definition in another file decides stays undecided, so the unit stays,
+// conditional, with the deciding sites in Notes. Option defaults
+// (mkOption) still count as every configuration's own; settings in the
+// unit's own file decide as in Extract.
+func ExtractEveryFile(files []SourceFile) Result { return extract(files, true) }
+
+func extract(files []SourceFile, everyFile bool) Result {
 	x := &extractor{units: map[unitKey]*unitAcc{}, options: map[string][]optionDef{}, opts: newOptionTable()}
+	x.opts.everyFile = everyFile
 	// Options are declared and defined across files: every file is read
 	// for them before any unit name that reads one is resolved.
 	if slices.ContainsFunc(files, declaresOptions) {
@@ -77,8 +91,10 @@ func (x *extractor) eachFile(files []SourceFile, read func(root ast.Expr)) {
 			continue
 		}
 		x.file, x.fileIndex, x.lines = f.Path, i, f.AST.Lines
+		x.opts.reading = f.Path
 		read(f.AST.Expr)
 	}
+	x.opts.reading = ""
 }
 
 type unitKey struct {
@@ -317,7 +333,8 @@ func (x *extractor) unitSet(vs []eval.Value, typ string, scope Scope, path strin
 				}
 				// Read the unit relative to its set: the set's condition
 				// is the unit's, not its properties'; its priority is both.
-				x.definition(name, t, scope, e.Pos, v.Cond, defaultsOf(e.Meta), x.ev.EntryValues([]eval.Entry{e}, withPrio(facetsOf(v.Meta).prio)))
+				x.definition(name, t, scope, e.Pos, v.Cond, defaultsOf(e.Meta), facetsOf(v.Meta).decidedAt,
+					x.ev.EntryValues([]eval.Entry{e}, withPrio(facetsOf(v.Meta).prio)))
 			}
 		}
 	}
@@ -347,14 +364,23 @@ func (x *extractor) unresolved(pos token.Pos, reason string) {
 // it sets, and the timer its startAt implies. parentCond says whether the
 // attribute naming the unit is itself under a condition; defs carry only
 // the conditions written inside the unit's value. nameDefaults are the
-// options whose default gave the unit its name.
-func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, parentCond bool, nameDefaults []string, defs []eval.Value) {
+// options whose default gave the unit its name; decidedAt the other
+// files' settings that decide the condition of the attribute naming it.
+func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, parentCond bool, nameDefaults []string, decidedAt []defSite, defs []eval.Value) {
 	if len(defs) == 0 {
 		return // every definition is under mkIf false
 	}
 	at := x.lines.Position(pos)
 	site := siteAcc{Site: Site{File: x.file, Line: at.Line, Conditional: parentCond || mayVanish(defs),
 		NameDefaults: nameDefaults}, fileIndex: x.fileIndex, col: at.Col}
+	if site.Conditional {
+		for _, d := range defs {
+			decidedAt = unionSites(decidedAt, facetsOf(d.Meta).decidedAt)
+		}
+		for _, d := range decidedAt {
+			site.DecidedElsewhere = union(site.DecidedElsewhere, []string{d.String()})
+		}
+	}
 	for _, d := range defs {
 		if d.Kind == eval.Unknown {
 			x.unres = append(x.unres, Unresolved{File: x.file, Line: x.lines.Line(posOrZero(d.At)),

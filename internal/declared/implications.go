@@ -1,8 +1,10 @@
 package declared
 
 import (
-	"github.com/driftcheck/driftcheck/internal/nix/eval"
+	"fmt"
 	"strings"
+
+	"github.com/driftcheck/driftcheck/internal/nix/eval"
 
 	"github.com/driftcheck/driftcheck/internal/nix/token"
 )
@@ -154,18 +156,75 @@ func (x *extractor) applyImplications() {
 			rt, _ := boolOption(x.options[req])
 			t = min(t, rt)
 		}
-		if t == isFalse {
+		if t != isFalse {
+			x.addImplied(im, def, t == mayBeTrue, nil)
 			continue
 		}
-		at := def.lines.Position(def.pos)
-		site := siteAcc{Site: Site{File: def.file, Line: at.Line, Conditional: t == mayBeTrue,
-			ImpliedBy: im.When}, fileIndex: def.fileIndex, col: at.Col}
-		if im.OnCalendarFrom != "" {
-			if cal, ok := x.calendarOption(x.options[im.OnCalendarFrom], im.OnCalendarDefault); ok {
-				site.Properties.OnCalendar = cal
-				site.Settings = map[string]Setting{propOnCalendar: {Line: at.Line, Priority: prioNormal, Conditional: site.Conditional}}
+		if x.opts.everyFile {
+			x.keepImplied(im)
+		}
+	}
+}
+
+// keepImplied adds, when every file is read, the implied unit of each file
+// whose own definitions would create it although the definitions of all
+// files do not: another file's setting (mkForce false on one host) never
+// drops it; it stays conditional, naming those settings.
+func (x *extractor) keepImplied(im implication) {
+	opts := append([]string{im.When}, im.Requires...)
+	for _, file := range definingFiles(x.options[im.When]) {
+		own, def := boolOption(inFile(x.options[im.When], file, true))
+		for _, req := range im.Requires {
+			if mine := inFile(x.options[req], file, true); len(mine) > 0 {
+				rt, _ := boolOption(mine)
+				own = min(own, rt)
 			}
 		}
-		x.add(unitKey{name: im.Unit, scope: ScopeSystem}, UnitType(im.Unit), site)
+		if own == isFalse {
+			continue // the file's own settings drop it
+		}
+		var deciders []string
+		for _, opt := range opts {
+			for _, d := range inFile(x.options[opt], file, false) {
+				if d.v.Kind != eval.Bool || !d.v.Boolean {
+					deciders = append(deciders, fmt.Sprintf("%s:%d", d.file, d.line()))
+				}
+			}
+		}
+		x.addImplied(im, def, true, deciders)
 	}
+}
+
+// definingFiles are the files of defs, in order.
+func definingFiles(defs []optionDef) []string {
+	var out []string
+	for _, d := range defs {
+		out = union(out, []string{d.file})
+	}
+	return out
+}
+
+// inFile are the definitions of defs in file (mine) or in the others.
+func inFile(defs []optionDef, file string, mine bool) []optionDef {
+	var out []optionDef
+	for _, d := range defs {
+		if (d.file == file) == mine {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// addImplied adds the unit im implies at the definition def.
+func (x *extractor) addImplied(im implication, def optionDef, conditional bool, decidedElsewhere []string) {
+	at := def.lines.Position(def.pos)
+	site := siteAcc{Site: Site{File: def.file, Line: at.Line, Conditional: conditional,
+		ImpliedBy: im.When, DecidedElsewhere: decidedElsewhere}, fileIndex: def.fileIndex, col: at.Col}
+	if im.OnCalendarFrom != "" {
+		if cal, ok := x.calendarOption(x.options[im.OnCalendarFrom], im.OnCalendarDefault); ok {
+			site.Properties.OnCalendar = cal
+			site.Settings = map[string]Setting{propOnCalendar: {Line: at.Line, Priority: prioNormal, Conditional: site.Conditional}}
+		}
+	}
+	x.add(unitKey{name: im.Unit, scope: ScopeSystem}, UnitType(im.Unit), site)
 }

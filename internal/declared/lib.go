@@ -49,14 +49,14 @@ func (m *moduleSystem) Call(ev *eval.Evaluator, call ast.Expr, name string, args
 		if m.lazy {
 			return ev.EncloseAll(ev.Force(args[1]), withFacets(eval.Value{}, facets{when: []*eval.Thunk{args[0]}})), true
 		}
-		b, known := ev.BoolOfThunk(args[0])
+		b, known, elsewhere := m.condition(ev, args[0])
 		switch {
 		case known && b:
 			return ev.Force(args[1]), true
 		case known:
 			return nil, true
 		}
-		return eval.MarkVanishing(ev.Force(args[1])), true
+		return withDecidedAt(eval.MarkVanishing(ev.Force(args[1])), elsewhere), true
 	case "mkMerge":
 		l := ev.Force(args[0])
 		if len(l) != 1 || l[0].Kind != eval.List {
@@ -104,6 +104,35 @@ func (m *moduleSystem) Call(ev *eval.Evaluator, call ast.Expr, name string, args
 		return []eval.Value{{Kind: eval.Scalar}}, true
 	}
 	return nil, false
+}
+
+// condition decides a mkIf condition; elsewhere are the other files'
+// settings that would have decided it, when every file is read.
+func (m *moduleSystem) condition(ev *eval.Evaluator, c *eval.Thunk) (b, known bool, elsewhere []defSite) {
+	if m.opts == nil {
+		b, known = ev.BoolOfThunk(c)
+		return b, known, nil
+	}
+	outer := m.opts.refused
+	m.opts.refused = nil
+	b, known = ev.BoolOfThunk(c)
+	elsewhere = m.opts.refused
+	m.opts.refused = unionSites(outer, elsewhere)
+	return b, known, elsewhere
+}
+
+// withDecidedAt notes on vs the other files' sites that decide the
+// condition they are under.
+func withDecidedAt(vs []eval.Value, sites []defSite) []eval.Value {
+	if len(sites) == 0 {
+		return vs
+	}
+	for i, v := range vs {
+		f := facetsOf(v.Meta)
+		f.decidedAt = unionSites(f.decidedAt, sites)
+		vs[i] = withFacets(v, f)
+	}
+	return vs
 }
 
 func optional(ev *eval.Evaluator, call ast.Expr, name string, args []*eval.Thunk) []eval.Value {

@@ -25,7 +25,7 @@ func merge(k unitKey, acc *unitAcc) Unit {
 	})
 	u := Unit{Name: k.name, Type: acc.typ, Scope: k.scope, User: k.user, File: sites[0].File, Line: sites[0].Line,
 		Conditional: true, ImpliedBy: sites[0].ImpliedBy}
-	var named []string
+	var named, elsewhere []string
 	declaring := -1 // the first explicit site that declares the unit
 	for i, s := range sites {
 		if s.ImpliedBy != "" {
@@ -35,6 +35,7 @@ func merge(k unitKey, acc *unitAcc) Unit {
 		u.Definitions = append(u.Definitions, Definition{File: s.File, Line: s.Line, Role: s.Role})
 		u.Conditional = u.Conditional && s.Conditional
 		named = union(named, s.NameDefaults)
+		elsewhere = union(elsewhere, s.DecidedElsewhere)
 		if s.ImpliedBy == "" && s.Role == RoleDeclares && declaring < 0 {
 			declaring = i
 		}
@@ -48,6 +49,10 @@ func merge(k unitKey, acc *unitAcc) Unit {
 	}
 	for _, opt := range named {
 		u.Notes = append(u.Notes, "name from option default "+opt)
+	}
+	if len(elsewhere) > 0 {
+		u.Notes = append(u.Notes, "kept, conditional: its condition is decided by another file's setting at "+
+			strings.Join(elsewhere, ", ")+", and every file is read, not one host's (--host reads a host's files only)")
 	}
 	u.Properties = mergeProperties(u.Sites)
 	return u

@@ -1,6 +1,7 @@
 package declared
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/driftcheck/driftcheck/internal/nix/eval"
@@ -41,6 +42,31 @@ type facets struct {
 	// module system does, so that reading one option does not force the
 	// conditions around every other definition.
 	when []*eval.Thunk
+	// setAt are the definition sites an option value comes from; reading
+	// every file (not one host's), a condition that only another file's
+	// settings decide stays undecided.
+	setAt []defSite
+	// decidedAt are the other files' definition sites that such a
+	// condition around this value would have been decided by.
+	decidedAt []defSite
+}
+
+// defSite is where an option is defined.
+type defSite struct {
+	file string
+	line int
+}
+
+func (s defSite) String() string { return fmt.Sprintf("%s:%d", s.file, s.line) }
+
+// unionSites is a followed by the sites of b not in a.
+func unionSites(a, b []defSite) []defSite {
+	for _, s := range b {
+		if !slices.Contains(a, s) {
+			a = append(slices.Clip(a), s)
+		}
+	}
+	return a
 }
 
 // facetsOf returns the facets of a value or entry annotation.
@@ -53,7 +79,7 @@ func facetsOf(meta any) facets {
 
 // meta is f as an annotation: nil when f says nothing.
 func (f facets) meta() any {
-	if f.prio == 0 && f.ref == nil && f.opt == nil && f.defaults == nil && f.when == nil {
+	if f.prio == 0 && f.ref == nil && f.opt == nil && f.defaults == nil && f.when == nil && f.setAt == nil && f.decidedAt == nil {
 		return nil
 	}
 	return &f
@@ -210,13 +236,14 @@ func (m *moduleSystem) Forced(_ *eval.Evaluator, vs []eval.Value) []eval.Value {
 // down, and deferred conditions add up.
 func (m *moduleSystem) Enclose(child, parent any) any {
 	p := facetsOf(parent)
-	if p.prio == 0 && len(p.when) == 0 {
+	if p.prio == 0 && len(p.when) == 0 && p.decidedAt == nil {
 		return child
 	}
 	c := facetsOf(child)
 	if p.prio != 0 {
 		c.prio = p.prio
 	}
+	c.decidedAt = unionSites(c.decidedAt, p.decidedAt)
 	if len(p.when) > 0 {
 		c.when = slices.Concat(p.when, c.when)
 	}
@@ -227,11 +254,12 @@ func (m *moduleSystem) Enclose(child, parent any) any {
 // under their deferred conditions.
 func (m *moduleSystem) Join(whole, part any) any {
 	p := facetsOf(part)
-	if p.defaults == nil && len(p.when) == 0 {
+	if p.defaults == nil && len(p.when) == 0 && p.setAt == nil {
 		return whole
 	}
 	w := facetsOf(whole)
 	w.defaults = union(w.defaults, p.defaults)
+	w.setAt = unionSites(w.setAt, p.setAt)
 	if len(p.when) > 0 {
 		w.when = slices.Concat(w.when, p.when)
 	}
@@ -248,8 +276,18 @@ func (m *moduleSystem) Cause(vs []eval.Value) any {
 // Constant: a value from an option's default does not decide a condition
 // (a host may set the option outside the repository, so mkIf cfg.enable
 // stays a condition although enable defaults to false), nor does one
-// under deferred conditions.
+// under deferred conditions, nor, reading every file rather than one
+// host's, one set in another file than the one read (the sites refused
+// are kept in the option table for the unit's note).
 func (m *moduleSystem) Constant(meta any) bool {
 	f := facetsOf(meta)
-	return len(f.when) == 0 && f.defaults == nil
+	if len(f.when) > 0 || f.defaults != nil {
+		return false
+	}
+	foreign := m.opts.foreign(f.setAt)
+	if len(foreign) == 0 {
+		return true
+	}
+	m.opts.refused = unionSites(m.opts.refused, foreign)
+	return false
 }

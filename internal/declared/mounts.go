@@ -27,7 +27,7 @@ func (x *extractor) mountList(vs []eval.Value, typ, path string) {
 				continue
 			}
 			name := escapePath(where[0].v.Str) + "." + typ
-			x.definition(name, typ, ScopeSystem, where[0].pos, v.Cond, defaultsOf(where[0].v.Meta), x.ev.EncloseAll(defs, withPrio(facetsOf(v.Meta).prio)))
+			x.definition(name, typ, ScopeSystem, where[0].pos, v.Cond, defaultsOf(where[0].v.Meta), facetsOf(v.Meta).decidedAt, x.ev.EncloseAll(defs, withPrio(facetsOf(v.Meta).prio)))
 		}
 	}
 }

@@ -24,6 +24,29 @@ type optionTable struct {
 	ready    bool
 	cache    map[string][]eval.Value
 	active   map[string]bool // options being resolved: a read of one is a cycle
+	// everyFile: the files are every matched file, not one host's
+	// configuration, so a setting decides conditions only in its own file;
+	// reading is the file whose units are being read ("" while an option
+	// is merged), and refused collects the other files' sites a condition
+	// was not decided by.
+	everyFile bool
+	reading   string
+	refused   []defSite
+}
+
+// foreign are the sites among sites in another file than the one read,
+// when every file is read.
+func (o *optionTable) foreign(sites []defSite) []defSite {
+	if o == nil || !o.everyFile || o.reading == "" {
+		return nil
+	}
+	var out []defSite
+	for _, s := range sites {
+		if s.file != o.reading {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // optionDecl is one declaration of an option.
@@ -213,6 +236,11 @@ func (o *optionTable) read(ev *eval.Evaluator, path []string) []eval.Value {
 	}
 	o.active[key] = true
 	defer delete(o.active, key)
+	// Merging an option is the module system's business, whichever file
+	// reads it: its definitions' own conditions are decided as usual.
+	reading := o.reading
+	o.reading = ""
+	defer func() { o.reading = reading }()
 	outer := ev.Hit
 	ev.Hit = false
 	vs := o.resolve(ev, key, path)
@@ -239,6 +267,9 @@ func (o *optionTable) resolve(ev *eval.Evaluator, key string, path []string) []e
 	var live []optionDef
 	for _, d := range defs {
 		if d, ok := decide(norm, d); ok {
+			f := facetsOf(d.v.Meta)
+			f.setAt = []defSite{{d.file, d.line()}}
+			d.v = withFacets(d.v, f)
 			live = append(live, d)
 		}
 	}
@@ -500,9 +531,11 @@ func constText(ev *eval.Evaluator, v eval.Value) string {
 	return ""
 }
 
-// addDefaults adds the options whose defaults from gives to v's.
+// addDefaults adds the options whose defaults from gives, and the sites
+// that define it, to v's.
 func addDefaults(v, from eval.Value) eval.Value {
 	f := facetsOf(v.Meta)
 	f.defaults = union(f.defaults, defaultsOf(from.Meta))
+	f.setAt = unionSites(f.setAt, facetsOf(from.Meta).setAt)
 	return withFacets(v, f)
 }

@@ -58,6 +58,9 @@ func (x *extractor) impliedTimers() {
 			// The timer is named after the service.
 			for _, s := range acc.sites {
 				site.NameDefaults = union(site.NameDefaults, s.NameDefaults)
+				if site.Conditional {
+					site.DecidedElsewhere = union(site.DecidedElsewhere, s.DecidedElsewhere)
+				}
 			}
 			x.add(unitKey{name: strings.TrimSuffix(k.name, ".service") + ".timer", scope: k.scope, user: k.user}, "timer", site)
 		}

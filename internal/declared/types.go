@@ -69,7 +69,12 @@ type Site struct {
 	// its name here (systemd.services.${cfg.unitName}, no definition of
 	// cfg.unitName in the modules read).
 	NameDefaults []string
-	Properties   Properties
+	// DecidedElsewhere are the definition sites ("file:line") in other
+	// files that the condition around the unit here would be decided by,
+	// when every file is read rather than one host's (ExtractEveryFile):
+	// the unit stays, conditional.
+	DecidedElsewhere []string
+	Properties       Properties
 	// Settings says how each property in Properties was set here, keyed by
 	// its JSON name ("OnCalendar", "Type", …).
 	Settings map[string]Setting

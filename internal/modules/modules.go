@@ -145,10 +145,13 @@ func extract(files []gitrev.File, cache *ParseCache) declared.Result {
 	return extractParsed(parseAll(files, cache), true)
 }
 
-// extractParsed extracts units from parsed files. checkImports reports the
-// literal imports of files not among them as unresolved; a host's import
-// closure (ReadHost) follows imports itself and reports what it could not.
-func extractParsed(files []parsedFile, checkImports bool) declared.Result {
+// extractParsed extracts units from parsed files. everyFile means the
+// files are every file matching the globs, not one host's import closure
+// (ReadHost): one file's settings then never drop or decide another's
+// units (declared.ExtractEveryFile), and the literal imports of files not
+// among them are unresolved; a host's closure follows imports itself and
+// reports what it could not.
+func extractParsed(files []parsedFile, everyFile bool) declared.Result {
 	var sources []declared.SourceFile
 	var problems []declared.ParseError
 	for _, f := range files {
@@ -164,9 +167,13 @@ func extractParsed(files []parsedFile, checkImports bool) declared.Result {
 		}
 		sources = append(sources, declared.SourceFile{Path: f.Path, AST: f.tree})
 	}
-	res := declared.Extract(sources)
+	extract := declared.Extract
+	if everyFile {
+		extract = declared.ExtractEveryFile
+	}
+	res := extract(sources)
 	res.Errors = append(res.Errors, problems...)
-	if unread := unreadImports(files); checkImports && len(unread) > 0 {
+	if unread := unreadImports(files); everyFile && len(unread) > 0 {
 		res.Unresolved = append(res.Unresolved, unread...)
 		sort.SliceStable(res.Unresolved, func(i, j int) bool {
 			a, b := res.Unresolved[i], res.Unresolved[j]

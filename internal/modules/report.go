@@ -79,7 +79,7 @@ func (r UnitsReport) WriteText(w io.Writer) error {
 	default:
 		fmt.Fprintf(ew, "revision %s: %d module files, %d units\n", r.Rev, r.Files, len(r.Result.Units))
 		if len(r.Hosts) > 0 {
-			fmt.Fprintf(ew, "the repository defines %d hosts (%s): this reads every matched file as one configuration; --host NAME reads one host\n",
+			fmt.Fprintf(ew, "the repository defines %d hosts (%s): this reads every matched file, and one file's settings do not decide another's units; --host NAME reads one host\n",
 				len(r.Hosts), termsafe.String(strings.Join(r.Hosts, ", ")))
 		}
 	}
