@@ -275,6 +275,14 @@ func TestCheckSandboxKilledMidRead(t *testing.T) {
 			t.Logf("attempt %d: the check returned (exit %d) before the kill; retrying earlier", attempt, res.code)
 			continue
 		}
+		// The bus read runs alongside the git side and may finish before
+		// the kill while the check goes on: then the whole, in-sync
+		// report of the live sandbox is the right answer. A read cut
+		// short can never produce it (every lost call is an error).
+		if res.code == exitOK && res.stdout == stdout {
+			t.Logf("attempt %d: the bus read finished before the kill (exit 0, the alive report); retrying earlier", attempt)
+			continue
+		}
 		if res.code != exitCannotRun && res.code != exitIncomplete {
 			t.Fatalf("systemd killed mid-check: exit %d, want 2 or 3\nstdout %q\nstderr %q", res.code, res.stdout, res.stderr)
 		}
