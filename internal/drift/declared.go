@@ -93,7 +93,7 @@ func (c *checker) selectHost(ctx context.Context) error {
 			c.note("host: %s, the repository's only host", spec.Name)
 		default:
 			if _, ok := inv.Host(o.Hostname); !ok || o.Hostname == "" {
-				return fmt.Errorf("%w; this machine (%q) is none of them: pass --host NAME, or --all-files to read every file as one configuration",
+				return fmt.Errorf("%w; this machine (%q) is none of them: pass --host NAME, or --all-files to read every matched file",
 					modules.NoHostError(o.Hostname, inv), o.Hostname)
 			}
 			spec.Name = o.Hostname

@@ -63,7 +63,8 @@ type Options struct {
 	Entries []string
 	// Hostname is this machine's name, the default host; "" = none.
 	Hostname string
-	// AllFiles reads every file matching Modules as one configuration,
+	// AllFiles reads every file matching Modules (one file's settings never
+	// decide another's units),
 	// even in a repository that defines hosts.
 	AllFiles bool
 }

@@ -44,7 +44,7 @@ func (r Report) WriteText(w io.Writer) error {
 	inv := r.Inventory
 	switch {
 	case len(inv.Hosts) == 0 && len(inv.Problems) == 0:
-		fmt.Fprintf(ew, "revision %s: no hosts: commands without --host read every matched file as one configuration\n", r.Rev)
+		fmt.Fprintf(ew, "revision %s: no hosts: commands without --host read every matched file\n", r.Rev)
 	default:
 		fmt.Fprintf(ew, "revision %s: %d hosts (%s)\n", r.Rev, len(inv.Hosts), termsafe.String(inv.Source))
 	}

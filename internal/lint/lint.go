@@ -66,7 +66,8 @@ type Doc struct {
 
 // Input is everything one lint run looks at.
 type Input struct {
-	// Declared is every matched file read as one configuration.
+	// Declared is every matched file, read so that one file's settings never
+	// decide another's units.
 	Declared declared.Result
 	Docs     []Doc
 	Config   Config
