@@ -171,30 +171,20 @@ func withPriority(vs []eval.Value, prio int) []eval.Value {
 // searchPath is the X of <X>, also in the form Nix prints it,
 // __findFile __nixPath "X"; "" for anything else.
 func searchPath(e ast.Expr) string {
-	switch e := unparen(e).(type) {
+	switch e := ast.Unparen(e).(type) {
 	case *ast.SearchPath:
 		return e.Value
 	case *ast.Call:
-		fn, ok := unparen(e.Fun).(*ast.Ident)
+		fn, ok := ast.Unparen(e.Fun).(*ast.Ident)
 		if !ok || fn.Name != "__findFile" || len(e.Args) != 2 {
 			return ""
 		}
-		if s, ok := unparen(e.Args[1]).(*ast.String); ok {
+		if s, ok := ast.Unparen(e.Args[1]).(*ast.String); ok {
 			name, _ := eval.StaticName(s)
 			return name
 		}
 	}
 	return ""
-}
-
-func unparen(e ast.Expr) ast.Expr {
-	for {
-		p, ok := e.(*ast.Paren)
-		if !ok {
-			return e
-		}
-		e = p.X
-	}
 }
 
 // mapAttrsLib is lib's mapAttrs' (f returns a name-value pair) and

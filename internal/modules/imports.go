@@ -69,7 +69,7 @@ func importsOf(file string, f *ast.File) []importRef {
 
 // isImport reports `import` and `builtins.import`.
 func isImport(fun ast.Expr) bool {
-	switch f := unparen(fun).(type) {
+	switch f := ast.Unparen(fun).(type) {
 	case *ast.Ident:
 		return f.Name == "import"
 	case *ast.Select:
@@ -83,11 +83,11 @@ func isImport(fun ast.Expr) bool {
 // importListElems are the elements of an imports list that may be paths:
 // [ a b ], l1 ++ l2, and the last argument of lib.optional(s) and mkIf.
 func importListElems(e ast.Expr) []ast.Expr {
-	switch e := unparen(e).(type) {
+	switch e := ast.Unparen(e).(type) {
 	case *ast.List:
 		var out []ast.Expr
 		for _, x := range e.Elems {
-			if _, isCall := unparen(x).(*ast.Call); !isCall { // (import ./x.nix) is an import site itself
+			if _, isCall := ast.Unparen(x).(*ast.Call); !isCall { // (import ./x.nix) is an import site itself
 				out = append(out, x)
 			}
 		}
@@ -97,7 +97,7 @@ func importListElems(e ast.Expr) []ast.Expr {
 			return append(importListElems(e.X), importListElems(e.Y)...)
 		}
 	case *ast.Call:
-		switch calleeName(e.Fun) {
+		switch ast.FuncName(e.Fun) {
 		case "optional":
 			return []ast.Expr{e.Args[len(e.Args)-1]}
 		case "optionals", "mkIf":
@@ -107,32 +107,10 @@ func importListElems(e ast.Expr) []ast.Expr {
 	return nil
 }
 
-func calleeName(fun ast.Expr) string {
-	switch f := unparen(fun).(type) {
-	case *ast.Ident:
-		return f.Name
-	case *ast.Select:
-		if id, ok := f.Path[len(f.Path)-1].(*ast.Ident); ok {
-			return id.Name
-		}
-	}
-	return ""
-}
-
-func unparen(e ast.Expr) ast.Expr {
-	for {
-		p, ok := e.(*ast.Paren)
-		if !ok {
-			return e
-		}
-		e = p.X
-	}
-}
-
 // importTarget resolves an imported expression to a repository path. ok
 // is false for expressions that name no file of the repository.
 func importTarget(file string, lines *token.File, e ast.Expr) (importRef, bool) {
-	e = unparen(e)
+	e = ast.Unparen(e)
 	ref := importRef{from: file, line: lines.Line(e.Pos())}
 	switch p := e.(type) {
 	case *ast.Path:
@@ -146,7 +124,7 @@ func importTarget(file string, lines *token.File, e ast.Expr) (importRef, bool) 
 		return ref, true
 	case *ast.Binary:
 		// ./hosts + "/${name}.nix"
-		if _, isPath := unparen(p.X).(*ast.Path); isPath && p.Op == token.ADD {
+		if _, isPath := ast.Unparen(p.X).(*ast.Path); isPath && p.Op == token.ADD {
 			ref.lit, ref.problem = "a computed path", "computed path"
 			return ref, true
 		}

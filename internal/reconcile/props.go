@@ -42,7 +42,7 @@ func propertySites(sites []nameSite, path []string) []propSite {
 // collectProperty searches a unit's value for the remaining path,
 // through nested sets, //, and mkIf-like wrappers.
 func collectProperty(file string, e ast.Expr, path []string, cond bool, out *[]propSite) {
-	switch x := unparen(e).(type) {
+	switch x := ast.Unparen(e).(type) {
 	case *ast.AttrSet:
 		for _, b := range x.Bindings {
 			a, ok := b.(*ast.Attr)
@@ -64,13 +64,13 @@ func collectProperty(file string, e ast.Expr, path []string, cond bool, out *[]p
 	case *ast.Let:
 		collectProperty(file, x.Body, path, cond, out)
 	case *ast.Call:
-		name := funcName(x.Fun)
+		name := ast.FuncName(x.Fun)
 		if len(x.Args) == 0 || !transparent[name] {
 			return
 		}
 		last := x.Args[len(x.Args)-1]
 		c := cond || name == "mkIf" || name == "optionalAttrs"
-		if l, ok := unparen(last).(*ast.List); ok && name == "mkMerge" {
+		if l, ok := ast.Unparen(last).(*ast.List); ok && name == "mkMerge" {
 			for _, el := range l.Elems {
 				collectProperty(file, el, path, c, out)
 			}
@@ -83,7 +83,7 @@ func collectProperty(file string, e ast.Expr, path []string, cond bool, out *[]p
 // isLiteral reports a value written as a literal: a string without
 // interpolation, true or false, or a list of such strings.
 func isLiteral(e ast.Expr) bool {
-	switch x := unparen(e).(type) {
+	switch x := ast.Unparen(e).(type) {
 	case *ast.String:
 		_, ok := literalString(x)
 		return ok
@@ -91,7 +91,7 @@ func isLiteral(e ast.Expr) bool {
 		return x.Name == "true" || x.Name == "false"
 	case *ast.List:
 		for _, el := range x.Elems {
-			s, ok := unparen(el).(*ast.String)
+			s, ok := ast.Unparen(el).(*ast.String)
 			if !ok {
 				return false
 			}

@@ -131,12 +131,12 @@ func (w *siteWalker) expr(e ast.Expr, prefix []string, sc *scope) {
 // arguments of any other function are read as fresh roots.
 func (w *siteWalker) call(x *ast.Call, prefix []string, sc *scope) {
 	w.expr(x.Fun, nil, sc)
-	name := funcName(x.Fun)
+	name := ast.FuncName(x.Fun)
 	for i, arg := range x.Args {
 		last := i == len(x.Args)-1
 		switch {
 		case last && name == "mkMerge":
-			if l, ok := unparen(arg).(*ast.List); ok {
+			if l, ok := ast.Unparen(arg).(*ast.List); ok {
 				for _, el := range l.Elems {
 					w.expr(el, prefix, sc)
 				}
@@ -263,7 +263,7 @@ func boundString(seg ast.Expr, sc *scope) (*ast.String, *ast.Let, string) {
 	if !ok {
 		return nil, nil, ""
 	}
-	str, ok := unparen(v).(*ast.String)
+	str, ok := ast.Unparen(v).(*ast.String)
 	if !ok {
 		return nil, nil, ""
 	}
@@ -316,29 +316,4 @@ func literalString(s *ast.String) (string, bool) {
 		out += t.Value
 	}
 	return out, true
-}
-
-func unparen(e ast.Expr) ast.Expr {
-	for {
-		p, ok := e.(*ast.Paren)
-		if !ok {
-			return e
-		}
-		e = p.X
-	}
-}
-
-// funcName is the last name of the called function: mkIf for lib.mkIf.
-func funcName(e ast.Expr) string {
-	switch f := unparen(e).(type) {
-	case *ast.Ident:
-		return f.Name
-	case *ast.Select:
-		if len(f.Path) > 0 {
-			if id, ok := f.Path[len(f.Path)-1].(*ast.Ident); ok {
-				return id.Name
-			}
-		}
-	}
-	return ""
 }
