@@ -60,11 +60,11 @@ func TestCorpusHosts(t *testing.T) {
 	corpus := testreq.Corpus(t)
 	for dir, want := range corpusHosts {
 		t.Run(dir, func(t *testing.T) {
-			inv := discoverCorpus(t, filepath.Join(corpus, dir), hosts.Options{})
+			inv := discoverAt(t, filepath.Join(corpus, dir), hosts.Options{})
 			if diff := cmp.Diff(want.hosts, inv.Names()); diff != "" {
 				t.Errorf("hosts (-want +got):\n%s", diff)
 			}
-			named := discoverCorpus(t, filepath.Join(corpus, dir), hosts.Options{NamesOnly: true})
+			named := discoverAt(t, filepath.Join(corpus, dir), hosts.Options{NamesOnly: true})
 			if diff := cmp.Diff(want.hosts, named.Names()); diff != "" {
 				t.Errorf("hosts, names only (-want +got):\n%s", diff)
 			}
@@ -100,7 +100,8 @@ func TestCorpusHosts(t *testing.T) {
 	}
 }
 
-func discoverCorpus(t testing.TB, dir string, o hosts.Options) *hosts.Inventory {
+// discoverAt discovers the hosts of the git repository in dir at HEAD.
+func discoverAt(t testing.TB, dir string, o hosts.Options) *hosts.Inventory {
 	t.Helper()
 	repo, err := gitrev.Open(dir)
 	if err != nil {

@@ -1,16 +1,13 @@
 package hosts_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/driftcheck/driftcheck/internal/gitrev"
 	"github.com/driftcheck/driftcheck/internal/gitrev/gittest"
 	"github.com/driftcheck/driftcheck/internal/hosts"
-	"github.com/driftcheck/driftcheck/internal/hosts/revfs"
 )
 
 // discoverRepo commits files to a new git repository and discovers its
@@ -19,19 +16,7 @@ func discoverRepo(t *testing.T, files map[string]string, o hosts.Options) *hosts
 	t.Helper()
 	g := gittest.New(t)
 	g.Commit("fixture", files)
-	repo, err := gitrev.Open(g.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := repo.Resolve(context.Background(), "HEAD")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, _, err := revfs.Discover(context.Background(), v, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inv
+	return discoverAt(t, g.Dir, o)
 }
 
 func TestHostForms(t *testing.T) {

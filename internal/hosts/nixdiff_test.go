@@ -166,7 +166,7 @@ func TestClosureMatchesNixCorpus(t *testing.T) {
 	for _, dir := range []string{"Misterio77__nix-config", "EmergentMind__nix-config"} {
 		t.Run(dir, func(t *testing.T) {
 			root := filepath.Join(corpus, dir)
-			inv := discoverCorpus(t, root, hosts.Options{})
+			inv := discoverAt(t, root, hosts.Options{})
 			computed, agreed := compareWithNix(t, root, inv)
 			t.Logf("%s: Nix computed %d of %d hosts; %d closures equal", dir, computed, len(inv.Hosts), agreed)
 			// EmergentMind's grief imports a file that is not there: Nix
