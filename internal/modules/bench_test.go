@@ -126,6 +126,34 @@ func BenchmarkUnitsCorpus(b *testing.B) {
 		}
 		filesPerSecond(b)
 	})
+	// Where a units run goes, phase by phase, in the same run: reading
+	// (open, resolve, list, read the blobs), parsing those bytes from
+	// memory (with the import scan), and extracting the parsed trees. The
+	// phases add up to about the whole; the whole also follows imports.
+	b.Run("phase/read", func(b *testing.B) {
+		for b.Loop() {
+			readCorpus(b, dirs)
+		}
+	})
+	inMemory := readCorpus(b, dirs)
+	b.Run("phase/parse", func(b *testing.B) {
+		for b.Loop() {
+			for _, files := range inMemory {
+				parseAll(files, nil)
+			}
+		}
+	})
+	parsed := make([][]parsedFile, len(inMemory))
+	for i, files := range inMemory {
+		parsed[i] = parseAll(files, nil)
+	}
+	b.Run("phase/extract", func(b *testing.B) {
+		for b.Loop() {
+			for _, files := range parsed {
+				extractParsed(files, true)
+			}
+		}
+	})
 	nix := testreq.Command(b, "nix-instantiate", "nix-bin")
 	accepted, _ := nixParseBatches(ctx, nix, paths)
 	b.Logf("nix-instantiate accepts %d of %d files", len(accepted), len(paths))
@@ -175,6 +203,17 @@ func BenchmarkUnitsCorpus(b *testing.B) {
 			}
 		}
 	}
+	// The floor of the CLI route: six processes of this binary that do
+	// nothing but start and print the version.
+	b.Run("cli/floor=driftcheck-version-6-processes", func(b *testing.B) {
+		for b.Loop() {
+			for range dirs {
+				if out, err := exec.CommandContext(ctx, bin, "--version").Output(); err != nil || len(out) == 0 {
+					b.Fatalf("driftcheck --version: %v", err)
+				}
+			}
+		}
+	})
 	b.Run("cli/driftcheck-units-per-repository", func(b *testing.B) {
 		for b.Loop() {
 			cliAll(b)
@@ -195,6 +234,34 @@ func BenchmarkUnitsCorpus(b *testing.B) {
 		}
 		reportInterleaved(b, ours, theirs, oursCPU, theirsCPU)
 	})
+}
+
+// readCorpus reads the module files of HEAD of every repository, as
+// units does before parsing.
+func readCorpus(b *testing.B, dirs []string) [][]gitrev.File {
+	b.Helper()
+	ctx := context.Background()
+	out := make([][]gitrev.File, 0, len(dirs))
+	for _, dir := range dirs {
+		o := where(b, dir, corpusGlob)
+		repo, v, err := o.open(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		entries, err := v.List(ctx, o.Globs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files := make([]gitrev.File, len(entries))
+		for i, e := range entries {
+			if files[i], err = v.Read(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		repo.Close()
+		out = append(out, files)
+	}
+	return out
 }
 
 // reportInterleaved reports wall and CPU time per operation of both sides
