@@ -145,6 +145,20 @@ func Query(ctx context.Context, opts Options) (live.Query, error) {
 // gitFacts reads what the repository says: the declared units at the
 // revision, the scope, and the units of earlier revisions.
 func (c *checker) gitFacts(ctx context.Context) (unitdiff.Input, error) {
+	in, err := c.revisionFacts(ctx)
+	if err != nil {
+		return in, err
+	}
+	if in.History, err = c.history(ctx); err != nil {
+		return in, err
+	}
+	return in, nil
+}
+
+// revisionFacts reads the declared units at the revision and the scope:
+// all the host read needs to start, except the names only earlier
+// revisions declare.
+func (c *checker) revisionFacts(ctx context.Context) (unitdiff.Input, error) {
 	var err error
 	in := unitdiff.Input{Rev: c.rev.SHA}
 	if in.Declared, err = c.declaredSide(ctx); err != nil {
@@ -158,9 +172,6 @@ func (c *checker) gitFacts(ctx context.Context) (unitdiff.Input, error) {
 		in.Declared.Unresolved = append(in.Declared.Unresolved, declared.Unresolved{File: c.hostEntry,
 			Reason: fmt.Sprintf("host %s declares no unit and no scope is set: there is nothing to compare", c.host.Name)})
 	}
-	if in.History, err = c.history(ctx); err != nil {
-		return in, err
-	}
 	return in, nil
 }
 
@@ -173,8 +184,46 @@ func (c *checker) check(ctx context.Context) (*Report, error) {
 	return c.report(in), nil
 }
 
-// facts gathers everything the comparison reads.
+// facts gathers everything the comparison reads. Over D-Bus, the host is
+// read while the repository is (hostRead); from a snapshot file, after.
 func (c *checker) facts(ctx context.Context) (unitdiff.Input, error) {
+	if c.opts.LiveFile != "" {
+		return c.factsFromFile(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	host := startHostRead(ctx, c.opts.BusAddress, cancel)
+	defer func() {
+		cancel()
+		host.close()
+	}()
+	in, err := c.revisionFacts(ctx)
+	if err == nil {
+		host.start(unitdiff.LiveQuery(in))
+		in.History, err = c.history(ctx)
+	}
+	if err == nil {
+		in.Hygiene, err = c.hygiene(ctx)
+	}
+	if err == nil {
+		// The dirty check and provenance record what they could not read
+		// as warnings; a cancelled context must not pass for one.
+		err = ctx.Err()
+	}
+	if err != nil {
+		cancel()
+		return in, host.cause(err)
+	}
+	// The history adds the names of formerly declared units to the query.
+	snap, err := host.finish(ctx, unitdiff.LiveQuery(in).Names)
+	if err != nil {
+		return in, err
+	}
+	in.Live = *snap
+	return in, nil
+}
+
+// factsFromFile gathers the facts with the host's snapshot from a file.
+func (c *checker) factsFromFile(ctx context.Context) (unitdiff.Input, error) {
 	in, err := c.gitFacts(ctx)
 	if err != nil {
 		return in, err
@@ -182,9 +231,7 @@ func (c *checker) facts(ctx context.Context) (unitdiff.Input, error) {
 	if in.Hygiene, err = c.hygiene(ctx); err != nil {
 		return in, err
 	}
-	// The host is read last, so that the snapshot is as fresh as possible
-	// when the comparison is made.
-	snap, err := c.live(ctx, in)
+	snap, err := readSnapshotFile(c.opts.LiveFile)
 	if err != nil {
 		return in, err
 	}
@@ -325,14 +372,6 @@ func (c *checker) history(ctx context.Context) ([]unitdiff.Revision, error) {
 		out = append(out, unitdiff.Revision{Commit: r.SHA, Date: r.Time, Units: results[i].Units})
 	}
 	return out, nil
-}
-
-// live reads the snapshot from the file or over D-Bus.
-func (c *checker) live(ctx context.Context, in unitdiff.Input) (*live.Snapshot, error) {
-	if c.opts.LiveFile != "" {
-		return readSnapshotFile(c.opts.LiveFile)
-	}
-	return ReadHost(ctx, c.opts.BusAddress, unitdiff.LiveQuery(in))
 }
 
 // ReadHost connects to the system bus at busAddress ("" =

@@ -158,6 +158,17 @@ func BenchmarkLiveRead(b *testing.B) {
 			}
 		}
 	})
+	// The probes' own cost: 50 "*<name>*" globs matching no file, i.e.
+	// fnmatch of every unit file against every glob, no install state.
+	noMatchProbes := renameProbes(strings.Fields(strings.NewReplacer("svc-", "nope-", "tmr-", "nope-").Replace(strings.Join(names, " "))))
+	b.Run("filestate/ListUnitFilesByPatterns-50-probes-no-match", func(b *testing.B) {
+		for b.Loop() {
+			files, err := conn.unitFiles(ctx, noMatchProbes)
+			if err != nil || len(files) != 0 {
+				b.Fatalf("%d files, %v", len(files), err)
+			}
+		}
+	})
 	b.Run("filestate/ListUnitFilesByPatterns-50-names", func(b *testing.B) {
 		for b.Loop() {
 			files, err := conn.unitFiles(ctx, names)
@@ -177,6 +188,31 @@ func BenchmarkLiveRead(b *testing.B) {
 			inParallel(b, 1, names, func(n string) error { _, err := conn.unitProperties(ctx, n); return err })
 		}
 	})
+	// The alternative to GetUnitProperties (GetAll of ~100 properties per
+	// unit): one ListUnitsByNames for the states of all names, plus the
+	// properties it lacks read one Get at a time.
+	b.Run("phase/ListUnitsByNames-50", func(b *testing.B) {
+		for b.Loop() {
+			units, err := conn.sd.ListUnitsByNamesContext(ctx, names)
+			if err != nil || len(units) != len(names) {
+				b.Fatalf("%d units, %v", len(units), err)
+			}
+		}
+	})
+	for _, props := range [][]string{{"NeedDaemonReload"}, {"NeedDaemonReload", "FragmentPath", "UnitFilePreset"}} {
+		b.Run(fmt.Sprintf("phase/Get-%d-properties-50-8-goroutines", len(props)), func(b *testing.B) {
+			for b.Loop() {
+				inParallel(b, 8, names, func(n string) error {
+					for _, p := range props {
+						if _, err := conn.sd.GetUnitPropertyContext(ctx, n, p); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			}
+		})
+	}
 	b.Run("phase/Timer-properties-25-8-goroutines", func(b *testing.B) {
 		for b.Loop() {
 			inParallel(b, 8, timerNames(names), func(n string) error { _, err := conn.timerProperties(ctx, n); return err })

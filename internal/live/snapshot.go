@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"sort"
 	"strings"
 	"time"
 
@@ -180,4 +181,50 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
 	return n, err
+}
+
+// Unread returns the names, in their order, that s holds neither a unit
+// nor a read error for.
+func (s *Snapshot) Unread(names []string) []string {
+	seen := s.names()
+	var out []string
+	for _, n := range names {
+		if !seen[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Add adds the units and errors of a later read of other names to s,
+// keeping both lists in name order. A unit s already holds a unit or an
+// error for is kept as s read it, so a snapshot never lists a unit twice.
+func (s *Snapshot) Add(later *Snapshot) {
+	seen := s.names()
+	for _, u := range later.Units {
+		if !seen[u.Name] {
+			s.Units = append(s.Units, u)
+		}
+	}
+	for _, e := range later.Errors {
+		if e.Unit == "" || !seen[e.Unit] {
+			s.Errors = append(s.Errors, e)
+		}
+	}
+	sort.SliceStable(s.Units, func(i, j int) bool { return s.Units[i].Name < s.Units[j].Name })
+	sort.SliceStable(s.Errors, func(i, j int) bool { return s.Errors[i].Unit < s.Errors[j].Unit })
+}
+
+// names is the set of units s holds a unit or a read error for.
+func (s *Snapshot) names() map[string]bool {
+	seen := make(map[string]bool, len(s.Units)+len(s.Errors))
+	for _, u := range s.Units {
+		seen[u.Name] = true
+	}
+	for _, e := range s.Errors {
+		if e.Unit != "" {
+			seen[e.Unit] = true
+		}
+	}
+	return seen
 }

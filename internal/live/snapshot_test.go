@@ -171,3 +171,29 @@ func TestQuoteExcerpt(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotAdd: a later read of other names joins the snapshot in name
+// order; a name the snapshot already holds (a unit or a read error) is
+// kept as first read, so no unit is listed twice.
+func TestSnapshotAdd(t *testing.T) {
+	s := &Snapshot{
+		Units:  []Unit{{Name: "b.service", LoadState: "loaded"}, {Name: "d.service", LoadState: "loaded"}},
+		Errors: []ReadError{{Unit: "c.service", Message: "first"}},
+	}
+	if diff := cmp.Diff([]string{"a.service", "e.service"}, s.Unread([]string{"a.service", "b.service", "c.service", "e.service"})); diff != "" {
+		t.Errorf("Unread (-want +got):\n%s", diff)
+	}
+	s.Add(&Snapshot{
+		Units: []Unit{{Name: "a.service", LoadState: "not-found"}, {Name: "b.service", LoadState: "masked"},
+			{Name: "c.service", LoadState: "loaded"}},
+		Errors: []ReadError{{Unit: "e.service", Message: "later"}, {Message: "a listing failed"}},
+	})
+	want := &Snapshot{
+		Units: []Unit{{Name: "a.service", LoadState: "not-found"}, {Name: "b.service", LoadState: "loaded"},
+			{Name: "d.service", LoadState: "loaded"}},
+		Errors: []ReadError{{Message: "a listing failed"}, {Unit: "c.service", Message: "first"}, {Unit: "e.service", Message: "later"}},
+	}
+	if diff := cmp.Diff(want, s); diff != "" {
+		t.Errorf("after Add (-want +got):\n%s", diff)
+	}
+}

@@ -31,6 +31,8 @@ type Host struct {
 	// for units nothing pulls in; their properties are still answered
 	// (systemd loads a unit on demand).
 	NotLoaded map[string]bool
+	// Delay holds every reply back this long: a busy or slow systemd.
+	Delay time.Duration
 }
 
 type fake struct {
@@ -42,6 +44,129 @@ type fake struct {
 // a fake systemd for h on it as org.freedesktop.systemd1 and returns the
 // bus address. Everything stops when the test ends.
 func Start(t testing.TB, h Host) string {
+	t.Helper()
+	addr := Bus(t)
+	conn, err := busdial.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	f := &fake{Host: h, byPath: map[dbus.ObjectPath]string{}}
+	for name := range f.Units {
+		f.byPath[dbus.ObjectPath("/org/freedesktop/systemd1/unit/"+sddbus.PathBusEscape(name))] = name
+	}
+	manager := dbus.ObjectPath("/org/freedesktop/systemd1")
+	for _, export := range []error{
+		conn.ExportMethodTable(map[string]any{"Get": f.managerProperty}, manager, "org.freedesktop.DBus.Properties"),
+		conn.ExportMethodTable(map[string]any{
+			"ListUnitsByPatterns":     f.listUnits,
+			"ListUnitFilesByPatterns": f.listUnitFiles,
+			"GetUnitFileState":        f.unitFileState,
+		}, manager, "org.freedesktop.systemd1.Manager"),
+		conn.ExportSubtreeMethodTable(map[string]any{"GetAll": f.unitProperties}, manager+"/unit", "org.freedesktop.DBus.Properties"),
+	} {
+		if export != nil {
+			t.Fatal(export)
+		}
+	}
+	reply, err := conn.RequestName("org.freedesktop.systemd1", dbus.NameFlagDoNotQueue)
+	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("own org.freedesktop.systemd1: reply %v, %v", reply, err)
+	}
+	return addr
+}
+
+func (f *fake) managerProperty(iface, name string) (dbus.Variant, *dbus.Error) {
+	time.Sleep(f.Delay)
+	if iface == "org.freedesktop.systemd1.Manager" && name == "Version" {
+		return dbus.MakeVariant("252-fake"), nil
+	}
+	return dbus.Variant{}, dbus.NewError("org.freedesktop.DBus.Error.UnknownProperty", []any{name})
+}
+
+// unitProperties answers GetAll on a unit's object, as systemd does for
+// any unit name (it loads unknown ones on demand).
+func (f *fake) unitProperties(msg dbus.Message, iface string) (map[string]dbus.Variant, *dbus.Error) {
+	time.Sleep(f.Delay)
+	p, _ := msg.Headers[dbus.FieldPath].Value().(dbus.ObjectPath)
+	name, ok := f.byPath[p]
+	if !ok {
+		return nil, dbus.NewError("org.freedesktop.systemd1.NoSuchUnit", []any{"no unit at " + string(p)})
+	}
+	if iface != "org.freedesktop.systemd1.Unit" {
+		return map[string]dbus.Variant{}, nil
+	}
+	return f.Units[name], nil
+}
+
+type fakeUnitStatus struct {
+	Name, Description, LoadState, ActiveState, SubState, Followed string
+	Path                                                          dbus.ObjectPath
+	JobID                                                         uint32
+	JobType                                                       string
+	JobPath                                                       dbus.ObjectPath
+}
+
+func (f *fake) listUnits(states, patterns []string) ([]fakeUnitStatus, *dbus.Error) {
+	time.Sleep(f.Delay)
+	var out []fakeUnitStatus
+	for p, name := range f.byPath {
+		if matchAny(patterns, name) && !f.NotLoaded[name] {
+			load, _ := f.Units[name]["LoadState"].Value().(string)
+			out = append(out, fakeUnitStatus{Name: name, LoadState: load, Path: p, JobPath: "/"})
+		}
+	}
+	return out, nil
+}
+
+type fakeUnitFile struct{ Path, Type string }
+
+func (f *fake) listUnitFiles(states, patterns []string) ([]fakeUnitFile, *dbus.Error) {
+	time.Sleep(f.Delay)
+	var out []fakeUnitFile
+	for name, state := range f.FileStates {
+		if matchAny(patterns, name) {
+			out = append(out, fakeUnitFile{Path: "/etc/systemd/system/" + name, Type: state})
+		}
+	}
+	return out, nil
+}
+
+func (f *fake) unitFileState(name string) (string, *dbus.Error) {
+	time.Sleep(f.Delay)
+	state, ok := f.FileStates[name]
+	if !ok {
+		return "", dbus.NewError("org.freedesktop.DBus.Error.FileNotFound", []any{"No such file or directory"})
+	}
+	return state, nil
+}
+
+func matchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return len(patterns) == 0
+}
+
+// Service is the properties of an active service whose LoadState is load;
+// nil leaves LoadState out.
+func Service(load any) map[string]dbus.Variant {
+	props := map[string]dbus.Variant{
+		"ActiveState": dbus.MakeVariant("active"), "SubState": dbus.MakeVariant("running"),
+		"FragmentPath": dbus.MakeVariant(""), "UnitFilePreset": dbus.MakeVariant("enabled"),
+		"NeedDaemonReload": dbus.MakeVariant(false), "LoadError": dbus.MakeVariant([]any{"", ""}),
+	}
+	if load != nil {
+		props["LoadState"] = dbus.MakeVariant(load)
+	}
+	return props
+}
+
+// Bus starts a dbus-daemon on a socket in a temporary directory, with no
+// systemd on it, and returns its address. It stops when the test ends.
+func Bus(t testing.TB) string {
 	t.Helper()
 	daemon := testreq.Command(t, "dbus-daemon", "dbus")
 	dir := t.TempDir()
@@ -95,115 +220,5 @@ func Start(t testing.TB, h Host) string {
 		t.Fatal("dbus-daemon exited without an address")
 	}
 
-	conn, err := busdial.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	f := &fake{Host: h, byPath: map[dbus.ObjectPath]string{}}
-	for name := range f.Units {
-		f.byPath[dbus.ObjectPath("/org/freedesktop/systemd1/unit/"+sddbus.PathBusEscape(name))] = name
-	}
-	manager := dbus.ObjectPath("/org/freedesktop/systemd1")
-	for _, export := range []error{
-		conn.ExportMethodTable(map[string]any{"Get": f.managerProperty}, manager, "org.freedesktop.DBus.Properties"),
-		conn.ExportMethodTable(map[string]any{
-			"ListUnitsByPatterns":     f.listUnits,
-			"ListUnitFilesByPatterns": f.listUnitFiles,
-			"GetUnitFileState":        f.unitFileState,
-		}, manager, "org.freedesktop.systemd1.Manager"),
-		conn.ExportSubtreeMethodTable(map[string]any{"GetAll": f.unitProperties}, manager+"/unit", "org.freedesktop.DBus.Properties"),
-	} {
-		if export != nil {
-			t.Fatal(export)
-		}
-	}
-	reply, err := conn.RequestName("org.freedesktop.systemd1", dbus.NameFlagDoNotQueue)
-	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
-		t.Fatalf("own org.freedesktop.systemd1: reply %v, %v", reply, err)
-	}
 	return addr
-}
-
-func (f *fake) managerProperty(iface, name string) (dbus.Variant, *dbus.Error) {
-	if iface == "org.freedesktop.systemd1.Manager" && name == "Version" {
-		return dbus.MakeVariant("252-fake"), nil
-	}
-	return dbus.Variant{}, dbus.NewError("org.freedesktop.DBus.Error.UnknownProperty", []any{name})
-}
-
-// unitProperties answers GetAll on a unit's object, as systemd does for
-// any unit name (it loads unknown ones on demand).
-func (f *fake) unitProperties(msg dbus.Message, iface string) (map[string]dbus.Variant, *dbus.Error) {
-	p, _ := msg.Headers[dbus.FieldPath].Value().(dbus.ObjectPath)
-	name, ok := f.byPath[p]
-	if !ok {
-		return nil, dbus.NewError("org.freedesktop.systemd1.NoSuchUnit", []any{"no unit at " + string(p)})
-	}
-	if iface != "org.freedesktop.systemd1.Unit" {
-		return map[string]dbus.Variant{}, nil
-	}
-	return f.Units[name], nil
-}
-
-type fakeUnitStatus struct {
-	Name, Description, LoadState, ActiveState, SubState, Followed string
-	Path                                                          dbus.ObjectPath
-	JobID                                                         uint32
-	JobType                                                       string
-	JobPath                                                       dbus.ObjectPath
-}
-
-func (f *fake) listUnits(states, patterns []string) ([]fakeUnitStatus, *dbus.Error) {
-	var out []fakeUnitStatus
-	for p, name := range f.byPath {
-		if matchAny(patterns, name) && !f.NotLoaded[name] {
-			load, _ := f.Units[name]["LoadState"].Value().(string)
-			out = append(out, fakeUnitStatus{Name: name, LoadState: load, Path: p, JobPath: "/"})
-		}
-	}
-	return out, nil
-}
-
-type fakeUnitFile struct{ Path, Type string }
-
-func (f *fake) listUnitFiles(states, patterns []string) ([]fakeUnitFile, *dbus.Error) {
-	var out []fakeUnitFile
-	for name, state := range f.FileStates {
-		if matchAny(patterns, name) {
-			out = append(out, fakeUnitFile{Path: "/etc/systemd/system/" + name, Type: state})
-		}
-	}
-	return out, nil
-}
-
-func (f *fake) unitFileState(name string) (string, *dbus.Error) {
-	state, ok := f.FileStates[name]
-	if !ok {
-		return "", dbus.NewError("org.freedesktop.DBus.Error.FileNotFound", []any{"No such file or directory"})
-	}
-	return state, nil
-}
-
-func matchAny(patterns []string, name string) bool {
-	for _, p := range patterns {
-		if ok, _ := path.Match(p, name); ok {
-			return true
-		}
-	}
-	return len(patterns) == 0
-}
-
-// Service is the properties of an active service whose LoadState is load;
-// nil leaves LoadState out.
-func Service(load any) map[string]dbus.Variant {
-	props := map[string]dbus.Variant{
-		"ActiveState": dbus.MakeVariant("active"), "SubState": dbus.MakeVariant("running"),
-		"FragmentPath": dbus.MakeVariant(""), "UnitFilePreset": dbus.MakeVariant("enabled"),
-		"NeedDaemonReload": dbus.MakeVariant(false), "LoadError": dbus.MakeVariant([]any{"", ""}),
-	}
-	if load != nil {
-		props["LoadState"] = dbus.MakeVariant(load)
-	}
-	return props
 }
