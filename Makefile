@@ -36,6 +36,7 @@ fuzz:
 	$(GO) test ./internal/nix/scanner -run '^$$' -fuzz FuzzScanLinear -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/declared -run '^$$' -fuzz FuzzExtract -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/gitrev -run '^$$' -fuzz FuzzGlobs -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/gitrev -run '^$$' -fuzz FuzzPackReader -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/termsafe -run '^$$' -fuzz FuzzStringHasNoControl -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/termsafe -run '^$$' -fuzz FuzzEscapeJSONKeepsTheValue -fuzztime $(FUZZTIME)
 

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/driftcheck/driftcheck/internal/testreq"
 )
@@ -137,32 +138,60 @@ func BenchmarkReadCorpus(b *testing.B) {
 			wantFiles += n
 			wantBytes += s
 		}
+		readAll := func(b *testing.B, mapPacks bool) {
+			files, size := 0, 0
+			for _, dir := range set.repos {
+				r, err := open(dir, mapPacks)
+				if err != nil {
+					b.Fatal(err)
+				}
+				v, err := r.Resolve(ctx, "HEAD")
+				if err != nil {
+					b.Fatal(err)
+				}
+				fs, err := v.Files(ctx, globs)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, f := range fs {
+					size += len(f.Data)
+				}
+				files += len(fs)
+				r.Close()
+			}
+			if files != wantFiles || size != wantBytes {
+				b.Fatalf("read %d files, %d bytes; git read %d, %d", files, size, wantFiles, wantBytes)
+			}
+		}
 		b.Run(set.name+"/gitrev", func(b *testing.B) {
 			b.SetBytes(int64(wantBytes))
 			for b.Loop() {
-				files, size := 0, 0
-				for _, dir := range set.repos {
-					r, err := Open(dir)
-					if err != nil {
-						b.Fatal(err)
-					}
-					v, err := r.Resolve(ctx, "HEAD")
-					if err != nil {
-						b.Fatal(err)
-					}
-					fs, err := v.Files(ctx, globs)
-					if err != nil {
-						b.Fatal(err)
-					}
-					for _, f := range fs {
-						size += len(f.Data)
-					}
-					files += len(fs)
-				}
-				if files != wantFiles || size != wantBytes {
-					b.Fatalf("read %d files, %d bytes; git read %d, %d", files, size, wantFiles, wantBytes)
-				}
+				readAll(b, true)
 			}
+		})
+		// The same without the mapped packs: every object through
+		// go-git's storage, as before the pack reader.
+		b.Run(set.name+"/gitrev-go-git-storage", func(b *testing.B) {
+			b.SetBytes(int64(wantBytes))
+			for b.Loop() {
+				readAll(b, false)
+			}
+		})
+		// Both back to back in every iteration, so load from elsewhere
+		// hits both alike: the ratio is the figure to read.
+		b.Run(set.name+"/interleaved", func(b *testing.B) {
+			var packs, goGit time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				readAll(b, true)
+				t1 := time.Now()
+				readAll(b, false)
+				packs += t1.Sub(t0)
+				goGit += time.Since(t1)
+			}
+			b.ReportMetric(float64(packs.Microseconds())/float64(b.N)/1000, "ms-packs/op")
+			b.ReportMetric(float64(goGit.Microseconds())/float64(b.N)/1000, "ms-go-git/op")
+			b.ReportMetric(float64(packs)/float64(goGit), "packs/go-git")
 		})
 		b.Run(set.name+"/baseline=git-ls-tree+cat-file-batch", func(b *testing.B) {
 			b.SetBytes(int64(wantBytes))

@@ -162,6 +162,23 @@ func (v *Revision) Files(ctx context.Context, globs Globs) ([]File, error) {
 
 func (r *Repo) readEntry(e Entry) (File, error) {
 	f := File{Path: e.Path, Hash: e.Hash}
+	if r.packs != nil {
+		typ, data, size, err := r.packs.read(e.Hash, r.MaxFileSize)
+		switch {
+		case err == nil && typ != plumbing.BlobObject:
+			return f, fmt.Errorf("read blob %s: it is a %s", e.Hash, typ)
+		case err == nil:
+			if f.Problem = contentProblem(e.mode, data); f.Problem == nil {
+				f.Data = data
+			}
+			return f, nil
+		case errors.Is(err, errObjectTooLarge):
+			f.Problem = fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, size, r.MaxFileSize)
+			return f, nil
+		case !errors.Is(err, errNotInPacks):
+			return f, fmt.Errorf("read blob %s: %w", e.Hash, err)
+		}
+	}
 	obj, err := r.git.Storer.EncodedObject(plumbing.BlobObject, plumbing.Hash(e.Hash))
 	if err != nil {
 		return f, fmt.Errorf("read blob %s: %w", e.Hash, err)

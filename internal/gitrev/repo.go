@@ -22,6 +22,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -43,9 +44,12 @@ var (
 
 // Repo is an open repository. It is not safe for concurrent use.
 type Repo struct {
-	git      *git.Repository
-	store    *filesystem.Storage // nil unless the storage keeps descriptors
-	workTree string              // absolute root of the work tree; "" for a bare repository
+	git   *git.Repository
+	store *filesystem.Storage // nil unless the storage keeps descriptors
+	// packs reads objects from the mapped pack files; nil when the
+	// storage is not go-git's file system storage.
+	packs    *packSet
+	workTree string // absolute root of the work tree; "" for a bare repository
 	// shallow holds the boundary commits of a shallow clone: their
 	// parents are not in the repository.
 	shallow map[plumbing.Hash]bool
@@ -58,6 +62,12 @@ type Repo struct {
 // Open opens the repository that contains dir: a work tree or any of its
 // subdirectories (like git rev-parse --show-toplevel), or a bare repository.
 func Open(dir string) (*Repo, error) {
+	return open(dir, true)
+}
+
+// open is Open; mapPacks false leaves every object read to go-git (the
+// benchmarks' comparison).
+func open(dir string, mapPacks bool) (*Repo, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open repository %s: %w", dir, err)
@@ -96,7 +106,16 @@ func Open(dir string) (*Repo, error) {
 	if st, ok := r.Storer.(*filesystem.Storage); ok {
 		repo.store = filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(),
 			filesystem.Options{KeepDescriptors: true, LargeObjectThreshold: MaxFileSize})
-		if repo.git, err = git.Open(repo.store, wtFS); err != nil {
+		var storage storage.Storer = repo.store
+		if mapPacks {
+			if repo.packs, err = openRepoPacks(st.Filesystem()); err != nil {
+				return nil, fmt.Errorf("open packs of %s: %w", dir, err)
+			}
+		}
+		if repo.packs != nil {
+			storage = &packedStorage{Storage: repo.store, packs: repo.packs}
+		}
+		if repo.git, err = git.Open(storage, wtFS); err != nil {
 			return nil, fmt.Errorf("open repository %s: %w", dir, err)
 		}
 	}
@@ -111,13 +130,27 @@ func Open(dir string) (*Repo, error) {
 	return repo, nil
 }
 
-// Close releases the pack files the repository keeps open. A Repo that is
-// never closed holds them until it is garbage collected.
+// Close releases the pack files the repository keeps open or mapped. A
+// Repo that is never closed holds them until it is garbage collected.
 func (r *Repo) Close() error {
 	if r.store == nil {
 		return nil
 	}
-	return r.store.Close()
+	var errs []error
+	if r.packs != nil {
+		errs = append(errs, r.packs.close())
+	}
+	return errors.Join(append(errs, r.store.Close())...)
+}
+
+// openRepoPacks maps the packs of the objects directory of the git
+// directory fs (the common directory of a linked work tree).
+func openRepoPacks(fs billy.Filesystem) (*packSet, error) {
+	objects, err := fs.Chroot("objects")
+	if err != nil {
+		return nil, err
+	}
+	return openPacks(objects.Root())
 }
 
 // isGitDir reports a directory laid out as a git directory: HEAD, objects
