@@ -2,7 +2,6 @@ package declared
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -46,18 +45,8 @@ func Extract(files []SourceFile) Result { return extract(files, false) }
 func ExtractEveryFile(files []SourceFile) Result { return extract(files, true) }
 
 func extract(files []SourceFile, everyFile bool) Result {
-	x := &extractor{units: map[unitKey]*unitAcc{}, options: map[string][]optionDef{}, opts: newOptionTable()}
-	x.opts.everyFile = everyFile
-	// Options are declared and defined across files: every file is read
-	// for them before any unit name that reads one is resolved.
-	if slices.ContainsFunc(files, declaresOptions) {
-		x.eachFile(files, x.declare)
-	}
-	x.opts.ready = true
-	x.eachFile(files, x.module)
-	x.impliedTimers()
-	x.applyImplications()
-	return x.result()
+	res, _, _ := extractReusing(files, everyFile, nil, false)
+	return res
 }
 
 // declaresOptions reports whether a file may declare options. Only
@@ -90,11 +79,16 @@ func (x *extractor) eachFile(files []SourceFile, read func(root ast.Expr)) {
 		if f.AST == nil || f.AST.Expr == nil {
 			continue
 		}
-		x.file, x.fileIndex, x.lines = f.Path, i, f.AST.Lines
-		x.opts.reading = f.Path
+		x.at(i, f)
 		read(f.AST.Expr)
 	}
 	x.opts.reading = ""
+}
+
+// at makes files[i] the file being read.
+func (x *extractor) at(i int, f SourceFile) {
+	x.file, x.fileIndex, x.lines = f.Path, i, f.AST.Lines
+	x.opts.reading = f.Path
 }
 
 type unitKey struct {
@@ -121,10 +115,14 @@ type extractor struct {
 	fileIndex int
 	lines     *token.File // of file: positions to lines
 	ev        *eval.Evaluator
-	units     map[unitKey]*unitAcc
-	unres     []Unresolved
-	options   map[string][]optionDef // options of the implication table
-	opts      *optionTable           // declared options, for config reads
+	opts      *optionTable // declared options, for config reads
+	record    bool         // record each file's questions to the table (FileResult)
+	// cur collects what the file being read contributes (module phase);
+	// the fields below are the revision's, gathered from every file's.
+	cur     *FileResult
+	units   map[unitKey]*unitAcc
+	unres   []Unresolved           // the declare phase's, then every file's
+	options map[string][]optionDef // options of the implication table
 }
 
 // unitKinds maps the attribute under systemd (and systemd.user) to the unit
@@ -161,6 +159,9 @@ func (x *extractor) declare(root ast.Expr) {
 // than the whole run lost.
 func (x *extractor) recoverFile(root ast.Expr) {
 	if r := recover(); r != nil {
+		if x.cur != nil {
+			x.cur.panicked = true
+		}
 		x.unresolved(root.Pos(), fmt.Sprintf("internal error reading this file: %v", r))
 	}
 }
@@ -357,7 +358,17 @@ func posOrZero(n ast.Node) token.Pos {
 }
 
 func (x *extractor) unresolved(pos token.Pos, reason string) {
-	x.unres = append(x.unres, Unresolved{File: x.file, Line: x.lines.Line(pos), Reason: reason})
+	x.addUnresolved(Unresolved{File: x.file, Line: x.lines.Line(pos), Reason: reason})
+}
+
+// addUnresolved records u for the file being read: among its module's
+// results, or the revision's while declaring options.
+func (x *extractor) addUnresolved(u Unresolved) {
+	if x.cur != nil {
+		x.cur.unres = append(x.cur.unres, u)
+		return
+	}
+	x.unres = append(x.unres, u)
 }
 
 // definition records one definition of a unit: a site with the properties
@@ -383,7 +394,7 @@ func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, par
 	}
 	for _, d := range defs {
 		if d.Kind == eval.Unknown {
-			x.unres = append(x.unres, Unresolved{File: x.file, Line: x.lines.Line(posOrZero(d.At)),
+			x.addUnresolved(Unresolved{File: x.file, Line: x.lines.Line(posOrZero(d.At)),
 				Reason: describe("properties of "+name, d.Why), Unit: name})
 		}
 	}
@@ -399,7 +410,7 @@ func (x *extractor) definition(name, typ string, scope Scope, pos token.Pos, par
 	if typ == "service" {
 		site.startAts = r.startAts(defs, site.Conditional)
 	}
-	x.add(unitKey{name, scope, x.hmUser}, typ, site)
+	x.cur.sites = append(x.cur.sites, fileSite{key: unitKey{name, scope, x.hmUser}, typ: typ, site: site})
 }
 
 // mayVanish reports whether the definitions of a unit may all be removed

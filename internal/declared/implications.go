@@ -49,7 +49,7 @@ func (x *extractor) collectOptions(cfg []eval.Value) {
 	r := propertyReader{ev: x.ev}
 	for _, path := range trackedOptions() {
 		for _, l := range r.lookup(cfg, strings.Split(path, ".")) {
-			x.options[path] = append(x.options[path], optionDef{v: l.v, file: x.file, fileIndex: x.fileIndex, pos: l.pos, lines: x.lines})
+			x.cur.settings[path] = append(x.cur.settings[path], optionDef{v: l.v, file: x.file, fileIndex: x.fileIndex, pos: l.pos, lines: x.lines})
 		}
 	}
 }

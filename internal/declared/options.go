@@ -32,6 +32,11 @@ type optionTable struct {
 	everyFile bool
 	reading   string
 	refused   []defSite
+	// log records, while a file's module is read, what the file asked of
+	// the table (see fileDeps); nested counts the reads being resolved,
+	// whose own questions are part of the outermost read.
+	log    *fileDeps
+	nested int
 }
 
 // foreign are the sites among sites in another file than the one read,
@@ -79,13 +84,31 @@ func (o *optionTable) declares(path []string) bool {
 	if o == nil || !o.ready {
 		return false
 	}
-	key := strings.Join(path, ".")
-	return o.prefixes[key] || len(o.decls[key]) > 0
+	return o.answer(lookup{key: strings.Join(path, "."), option: false})
 }
 
 // isOption reports whether path is a declared option whose reads resolve.
 func (o *optionTable) isOption(path []string) bool {
-	return o != nil && o.ready && len(o.decls[strings.Join(path, ".")]) > 0
+	return o != nil && o.ready && o.answer(lookup{key: strings.Join(path, "."), option: true})
+}
+
+// answer answers a question about the declarations, and records it for
+// the file being read.
+func (o *optionTable) answer(q lookup) bool {
+	a := o.lookup(q)
+	if o.log != nil && o.nested == 0 {
+		o.log.lookups = append(o.log.lookups, lookupDep{lookup: q, answer: a})
+	}
+	return a
+}
+
+// lookup is answer without the record: declares, or for q.option
+// isOption.
+func (o *optionTable) lookup(q lookup) bool {
+	if q.option {
+		return len(o.decls[q.key]) > 0
+	}
+	return o.prefixes[q.key] || len(o.decls[q.key]) > 0
 }
 
 // addModule records one module read by the lazy evaluator: its option
@@ -227,6 +250,25 @@ func optionUnknownBecause(reason string, cause *optWhy) []eval.Value {
 // option while resolving it is a cycle (a default that reads itself):
 // the inner read is unknown.
 func (o *optionTable) read(ev *eval.Evaluator, path []string) []eval.Value {
+	if o.log == nil || o.nested > 0 {
+		return o.resolveOnce(ev, path)
+	}
+	// A read by the file being read: record it (see fileDeps).
+	at := ev.Mark()
+	dep := readDep{path: slices.Clone(path), own: at.Steps - o.log.readSteps, depth: at.Depth}
+	vs := o.resolveOnce(ev, path)
+	dep.steps = ev.Steps - at.Steps
+	o.log.readSteps += dep.steps
+	var ok bool
+	if dep.result, ok = fingerprint(vs); !ok {
+		o.log.opaque = true
+	}
+	o.log.reads = append(o.log.reads, dep)
+	return vs
+}
+
+// resolveOnce is read without the record.
+func (o *optionTable) resolveOnce(ev *eval.Evaluator, path []string) []eval.Value {
 	key := strings.Join(path, ".")
 	if vs, ok := o.cache[key]; ok {
 		return slices.Clone(vs)
@@ -235,7 +277,11 @@ func (o *optionTable) read(ev *eval.Evaluator, path []string) []eval.Value {
 		return optionUnknown(key + " depends on itself")
 	}
 	o.active[key] = true
-	defer delete(o.active, key)
+	o.nested++
+	defer func() {
+		delete(o.active, key)
+		o.nested--
+	}()
 	// Merging an option is the module system's business, whichever file
 	// reads it: its definitions' own conditions are decided as usual.
 	reading := o.reading

@@ -150,7 +150,7 @@ func BenchmarkUnitsCorpus(b *testing.B) {
 	b.Run("phase/extract", func(b *testing.B) {
 		for b.Loop() {
 			for _, files := range parsed {
-				extractParsed(files, true)
+				(*ParseCache)(nil).extractParsed(files, true)
 			}
 		}
 	})
@@ -373,10 +373,14 @@ func BenchmarkHistoryWalk(b *testing.B) {
 		if err != nil || len(revs) != 21 {
 			b.Fatalf("%d revisions, %v", len(revs), err)
 		}
+		extracted, reused := cache.ExtractStats()
 		res, err := cache.ReadHistory(ctx, revs[1:], globs)
 		if err != nil || len(res) != 20 {
 			b.Fatalf("%d results, %v", len(res), err)
 		}
+		e, r := cache.ExtractStats()
+		b.ReportMetric(float64(e-extracted)/20, "files-extracted/rev")
+		b.ReportMetric(float64(r-reused)/20, "files-reused/rev")
 		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "walk-only-ms")
 	}
 	b.Run("units", func(b *testing.B) {
@@ -390,17 +394,22 @@ func BenchmarkHistoryWalk(b *testing.B) {
 		}
 	})
 	b.Run("interleaved", func(b *testing.B) {
-		var one, hist time.Duration
+		var one, hist, oneCPU, histCPU time.Duration
 		for b.Loop() {
-			start := time.Now()
+			start, cpu := time.Now(), cpuTime(syscall.RUSAGE_SELF)
 			units(b)
 			one += time.Since(start)
-			start = time.Now()
+			oneCPU += cpuTime(syscall.RUSAGE_SELF) - cpu
+			start, cpu = time.Now(), cpuTime(syscall.RUSAGE_SELF)
 			walk(b)
 			hist += time.Since(start)
+			histCPU += cpuTime(syscall.RUSAGE_SELF) - cpu
 		}
 		b.ReportMetric(float64(one.Microseconds())/1000/float64(b.N), "units-ms/op")
 		b.ReportMetric(float64(hist.Microseconds())/1000/float64(b.N), "units+walk-ms/op")
 		b.ReportMetric(float64(hist-one)/float64(one), "walk/units")
+		// CPU time (getrusage, every thread of the process) is less
+		// sensitive to load from elsewhere than wall time.
+		b.ReportMetric(float64(histCPU-oneCPU)/float64(oneCPU), "walk/units-cpu")
 	})
 }

@@ -6,15 +6,18 @@ import (
 
 	"github.com/driftcheck/driftcheck/internal/declared"
 	"github.com/driftcheck/driftcheck/internal/gitrev"
+	"github.com/driftcheck/driftcheck/internal/nix/ast"
 )
 
 // ParseCache keeps every module file it has read and parsed, with its
 // syntax tree and imports, by path and blob hash, so that reading several
 // revisions of one repository reads and parses each distinct file once:
 // the stale search of a check reads 20 earlier revisions, and
-// neighbouring revisions usually differ in one file. Extraction still runs
-// per revision, since it reads option declarations and definitions across
-// files.
+// neighbouring revisions usually differ in one file. It also keeps what
+// extracting each file gave (declared.FileResult) and offers it to the
+// next revision with the same tree: declared.ExtractReusing reuses it
+// where the option reads it depended on give the same values there, so
+// the result is always what extracting afresh gives.
 //
 // The key includes the path because the tree and its parse errors name
 // the file. The trees are shared between revisions; declared.Extract only
@@ -25,6 +28,17 @@ type ParseCache struct {
 	files  map[parseKey]parsedFile
 	parsed int // files parsed
 	reused int // files served from the cache
+	// extracted holds, by syntax tree, what extracting each file gave
+	// last, for the next revision that has the same tree (trees are
+	// shared by blob, so a tree stands for its path and blob).
+	extracted      map[extractKey]*declared.FileResult
+	extractReused  int // files whose extraction was reused
+	extractedFresh int // files extracted
+}
+
+type extractKey struct {
+	tree      *ast.File
+	everyFile bool
 }
 
 type parseKey struct {
@@ -35,7 +49,7 @@ type parseKey struct {
 
 // NewParseCache returns an empty cache.
 func NewParseCache() *ParseCache {
-	return &ParseCache{files: map[parseKey]parsedFile{}}
+	return &ParseCache{files: map[parseKey]parsedFile{}, extracted: map[extractKey]*declared.FileResult{}}
 }
 
 // Stats returns how many files the cache parsed and how many it served
@@ -47,6 +61,62 @@ func (c *ParseCache) Stats() (parsedFiles, reused int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.parsed, c.reused
+}
+
+// ExtractStats returns how many files the cache's extractions read and
+// how many they reused from an earlier revision.
+func (c *ParseCache) ExtractStats() (extracted, reused int) {
+	if c == nil {
+		return 0, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.extractedFresh, c.extractReused
+}
+
+// extractSources extracts the sources of files (in the order of files,
+// skipping those not read), reusing and keeping per-file results of
+// files read from git. A nil cache extracts every file.
+func (c *ParseCache) extractSources(sources []declared.SourceFile, files []parsedFile, everyFile bool) declared.Result {
+	if c == nil {
+		if everyFile {
+			return declared.ExtractEveryFile(sources)
+		}
+		return declared.Extract(sources)
+	}
+	earlier := make([]*declared.FileResult, len(sources))
+	c.mu.Lock()
+	for i, s := range sources {
+		if s.AST != nil {
+			earlier[i] = c.extracted[extractKey{s.AST, everyFile}]
+		}
+	}
+	c.mu.Unlock()
+	res, now := declared.ExtractReusing(sources, everyFile, earlier)
+	kept := map[*ast.File]bool{}
+	for _, f := range files {
+		if !f.Hash.IsZero() && f.tree != nil {
+			kept[f.tree] = true
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, r := range now {
+		switch {
+		case r == nil:
+			if sources[i].AST != nil {
+				c.extractedFresh++ // extracted, not to be reused
+			}
+		case r == earlier[i]:
+			c.extractReused++
+		default:
+			c.extractedFresh++
+			if kept[sources[i].AST] {
+				c.extracted[extractKey{sources[i].AST, everyFile}] = r
+			}
+		}
+	}
+	return res
 }
 
 // Read is the package's Read, reading and parsing through the cache.

@@ -85,7 +85,7 @@ func (c *ParseCache) readHost(inv *hosts.Inventory, tree *revfs.Tree, h *hosts.H
 	if err != nil {
 		return nil, fmt.Errorf("read the files of host %s: %w", h.Name, err)
 	}
-	res := extractParsed(parseAll(files, c), false)
+	res := c.extractParsed(parseAll(files, c), false)
 	for _, p := range h.Unfollowed {
 		file, line := splitAt(p.At)
 		res.Unresolved = append(res.Unresolved, declared.Unresolved{File: file, Line: line,

@@ -92,7 +92,7 @@ func read(ctx context.Context, v *gitrev.Revision, globs gitrev.Globs, cache *Pa
 	for i, p := range parsed {
 		files[i] = p.File
 	}
-	return files, extractParsed(parsed, true), nil
+	return files, cache.extractParsed(parsed, true), nil
 }
 
 // readRevision reads and parses the files of v that match globs, and the
@@ -142,7 +142,7 @@ func Extract(files []gitrev.File) declared.Result {
 }
 
 func extract(files []gitrev.File, cache *ParseCache) declared.Result {
-	return extractParsed(parseAll(files, cache), true)
+	return cache.extractParsed(parseAll(files, cache), true)
 }
 
 // extractParsed extracts units from parsed files. everyFile means the
@@ -150,8 +150,10 @@ func extract(files []gitrev.File, cache *ParseCache) declared.Result {
 // (ReadHost): one file's settings then never drop or decide another's
 // units (declared.ExtractEveryFile), and the literal imports of files not
 // among them are unresolved; a host's closure follows imports itself and
-// reports what it could not.
-func extractParsed(files []parsedFile, everyFile bool) declared.Result {
+// reports what it could not. A cache reuses what extracting the same
+// files gave before, where the files they depend on are unchanged (see
+// declared.ExtractReusing); a nil cache extracts every file.
+func (c *ParseCache) extractParsed(files []parsedFile, everyFile bool) declared.Result {
 	var sources []declared.SourceFile
 	var problems []declared.ParseError
 	for _, f := range files {
@@ -167,11 +169,7 @@ func extractParsed(files []parsedFile, everyFile bool) declared.Result {
 		}
 		sources = append(sources, declared.SourceFile{Path: f.Path, AST: f.tree})
 	}
-	extract := declared.Extract
-	if everyFile {
-		extract = declared.ExtractEveryFile
-	}
-	res := extract(sources)
+	res := c.extractSources(sources, files, everyFile)
 	res.Errors = append(res.Errors, problems...)
 	if unread := unreadImports(files); everyFile && len(unread) > 0 {
 		res.Unresolved = append(res.Unresolved, unread...)

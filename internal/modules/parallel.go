@@ -89,7 +89,7 @@ func (c *ParseCache) ReadHistory(ctx context.Context, revs []*gitrev.Revision, g
 	for range min(runtime.GOMAXPROCS(0), len(revs)) {
 		wg.Go(func() {
 			for j := range jobs {
-				out[j.i] = extractParsed(j.parsed, true)
+				out[j.i] = c.extractParsed(j.parsed, true)
 			}
 		})
 	}

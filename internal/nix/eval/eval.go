@@ -49,6 +49,18 @@ func (b *Budget) Step() bool {
 	return true
 }
 
+// Mark is how much of a budget was spent, and how deep the evaluation
+// was, at one point: a caller that replays work done from that point
+// (Resume) gets exactly what the original evaluation got, limits
+// included.
+type Mark struct{ Steps, Depth int }
+
+// Mark returns the budget's current point.
+func (b *Budget) Mark() Mark { return Mark{Steps: b.Steps, Depth: b.depth} }
+
+// Resume puts the budget back at m, with no limit reached.
+func (b *Budget) Resume(m Mark) { b.Steps, b.depth, b.Hit = m.Steps, m.Depth, false }
+
 type importState struct {
 	vals   []Value
 	active bool

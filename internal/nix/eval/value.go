@@ -80,6 +80,10 @@ type Thunk struct {
 	done  bool
 }
 
+// Fixed returns the thunk's values when it has been forced (or was
+// built with them), without evaluating anything.
+func (t *Thunk) Fixed() ([]Value, bool) { return t.fixed, t.done }
+
 // Computed is a thunk holding values already known.
 func Computed(vs []Value) *Thunk { return &Thunk{fixed: vs, done: true} }
 
