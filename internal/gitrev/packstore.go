@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -17,6 +18,18 @@ import (
 type packedStorage struct {
 	*filesystem.Storage
 	packs *packSet
+	// trees keeps the commits and trees read from the packs, as go-git's
+	// storage does: walking history reads the same ones again (a check
+	// lists revisions, then reads them), and a deltified tree costs its
+	// whole chain.
+	trees *cache.ObjectLRU
+}
+
+// treeCacheSize bounds packedStorage.trees.
+const treeCacheSize = 32 * cache.MiByte
+
+func newPackedStorage(st *filesystem.Storage, packs *packSet) *packedStorage {
+	return &packedStorage{Storage: st, packs: packs, trees: cache.NewObjectLRU(treeCacheSize)}
 }
 
 // EncodedObject reads the object from the packs when they hold it,
@@ -24,13 +37,23 @@ type packedStorage struct {
 // go-git. As go-git, it reports plumbing.ErrObjectNotFound for an object
 // of another type than t.
 func (s *packedStorage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	if o, ok := s.trees.Get(h); ok {
+		if t != plumbing.AnyObject && o.Type() != t {
+			return nil, plumbing.ErrObjectNotFound
+		}
+		return o, nil
+	}
 	typ, data, _, err := s.packs.read(Hash(h), MaxFileSize)
 	switch {
 	case err == nil:
 		if t != plumbing.AnyObject && typ != t {
 			return nil, plumbing.ErrObjectNotFound
 		}
-		return &packedObject{hash: h, typ: typ, data: data}, nil
+		o := &packedObject{hash: h, typ: typ, data: data}
+		if typ == plumbing.CommitObject || typ == plumbing.TreeObject {
+			s.trees.Put(o) // read-only: sharing it is safe
+		}
+		return o, nil
 	case errors.Is(err, errNotInPacks), errors.Is(err, errObjectTooLarge):
 		return s.Storage.EncodedObject(t, h)
 	default:

@@ -113,7 +113,7 @@ func open(dir string, mapPacks bool) (*Repo, error) {
 			}
 		}
 		if repo.packs != nil {
-			storage = &packedStorage{Storage: repo.store, packs: repo.packs}
+			storage = newPackedStorage(repo.store, repo.packs)
 		}
 		if repo.git, err = git.Open(storage, wtFS); err != nil {
 			return nil, fmt.Errorf("open repository %s: %w", dir, err)
