@@ -74,17 +74,6 @@ func asExpr(n ast.Node) ast.Expr {
 	return e
 }
 
-func (x *extractor) eachFile(files []SourceFile, read func(root ast.Expr)) {
-	for i, f := range files {
-		if f.AST == nil || f.AST.Expr == nil {
-			continue
-		}
-		x.at(i, f)
-		read(f.AST.Expr)
-	}
-	x.opts.reading = ""
-}
-
 // at makes files[i] the file being read.
 func (x *extractor) at(i int, f SourceFile) {
 	x.file, x.fileIndex, x.lines = f.Path, i, f.AST.Lines
@@ -141,16 +130,6 @@ func (x *extractor) module(root ast.Expr) {
 			body = x.child(body, "config")
 		}
 		x.config(body)
-	})
-}
-
-// declare reads a file's option declarations, and keeps its modules for
-// the definitions they may hold, with the lazy evaluator.
-func (x *extractor) declare(root ast.Expr) {
-	ev := mode(newEvaluator(x.opts), true)
-	defer x.recoverFile(root)
-	eachModule(ev, root, ev.Eval(root, nil), 0, func(body []eval.Value) {
-		x.opts.addModule(ev, body, x.file, x.fileIndex, x.lines)
 	})
 }
 

@@ -20,10 +20,13 @@ import (
 type optionTable struct {
 	decls    map[string][]optionDecl // by option path, dotted
 	prefixes map[string]bool         // dotted paths of the sets above options
-	modules  []moduleDefs
-	ready    bool
-	cache    map[string][]eval.Value
-	active   map[string]bool // options being resolved: a read of one is a cycle
+	// files hold the modules of each file, in file order, for the
+	// definitions they may hold; a file known not to declare options
+	// may wait to be evaluated until a read may find definitions in it.
+	files  []*declaredFile
+	ready  bool
+	cache  map[string][]eval.Value
+	active map[string]bool // options being resolved: a read of one is a cycle
 	// everyFile: the files are every matched file, not one host's
 	// configuration, so a setting decides conditions only in its own file;
 	// reading is the file whose units are being read ("" while an option
@@ -37,6 +40,11 @@ type optionTable struct {
 	// whose own questions are part of the outermost read.
 	log    *fileDeps
 	nested int
+	// unfaithful: a file evaluated late (declaredFile.later) did not
+	// give what its summary said: the extraction must be done again
+	// without waiting.
+	unfaithful bool
+	declCount  int // declarations added
 }
 
 // foreign are the sites among sites in another file than the one read,
@@ -113,12 +121,15 @@ func (o *optionTable) lookup(q lookup) bool {
 
 // addModule records one module read by the lazy evaluator: its option
 // declarations now, its config for later reads.
-func (o *optionTable) addModule(ev *eval.Evaluator, body []eval.Value, file string, fileIndex int, lines *token.File) {
+func (o *optionTable) addModule(f *declaredFile, ev *eval.Evaluator, body []eval.Value) {
 	shaped := hasStaticKey(body, "config") || hasStaticKey(body, "options")
 	if shaped {
-		o.walkDecls(ev, child(ev, body, "options"), nil, file, lines, 0)
+		before := o.declCount
+		o.walkDecls(ev, child(ev, body, "options"), nil, f.file, f.lines, 0)
+		f.summary.decls += o.declCount - before
 	}
-	o.modules = append(o.modules, moduleDefs{body: body, shaped: shaped, file: file, fileIndex: fileIndex, lines: lines})
+	f.modules = append(f.modules, moduleDefs{body: body, shaped: shaped, file: f.file, fileIndex: f.fileIndex, lines: f.lines})
+	f.summary.tops = append(f.summary.tops, topOf(body, shaped))
 }
 
 // walkDecls walks an options tree down to its mkOption declarations.
@@ -145,6 +156,7 @@ func (o *optionTable) walkDecls(ev *eval.Evaluator, vs []eval.Value, path []stri
 
 func (o *optionTable) add(path []string, d optionDecl) {
 	key := strings.Join(path, ".")
+	o.declCount++
 	o.decls[key] = append(o.decls[key], d)
 	for i := 1; i < len(path); i++ {
 		o.prefixes[strings.Join(path[:i], ".")] = true
@@ -327,19 +339,33 @@ func (o *optionTable) resolve(ev *eval.Evaluator, key string, path []string) []e
 // (services.x = import ./x.nix, for services.x.y) hides definitions:
 // hidden says where.
 func (o *optionTable) definitions(ev *eval.Evaluator, path []string) (defs []optionDef, hidden string) {
-	for _, m := range o.modules {
-		cfg := m.body
-		if m.shaped {
-			cfg = child(ev, m.body, "config")
-		}
-		f := defFinder{ev: ev, path: path, m: m}
-		f.find(cfg, 0, token.NoPos)
-		defs = append(defs, f.defs...)
-		if hidden == "" {
-			hidden = f.hidden
+	for _, file := range o.files {
+		for i, top := range file.summary.tops {
+			if !top.mayDefine(path) {
+				continue // walking it would find nothing and force nothing
+			}
+			if file.later != nil {
+				o.evaluateLate(file)
+			}
+			d, h := o.definitionsIn(ev, file.modules[i], path)
+			defs = append(defs, d...)
+			if hidden == "" {
+				hidden = h
+			}
 		}
 	}
 	return defs, hidden
+}
+
+// definitionsIn finds the definitions of path in one module.
+func (o *optionTable) definitionsIn(ev *eval.Evaluator, m moduleDefs, path []string) (defs []optionDef, hidden string) {
+	cfg := m.body
+	if m.shaped {
+		cfg = child(ev, m.body, "config")
+	}
+	f := defFinder{ev: ev, path: path, m: m}
+	f.find(cfg, 0, token.NoPos)
+	return f.defs, f.hidden
 }
 
 type defFinder struct {

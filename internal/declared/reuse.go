@@ -36,7 +36,8 @@ type FileResult struct {
 	path      string
 	tree      *ast.File
 	everyFile bool
-	declares  bool // declaresOptions: the file may declare options
+	declares  bool         // declaresOptions: the file may declare options
+	decl      *declSummary // what the declare phase found in it; nil: not read for options
 	sites     []fileSite
 	unres     []Unresolved
 	settings  map[string][]optionDef // definitions of the implication table's options
@@ -142,8 +143,20 @@ func extractReusing(files []SourceFile, everyFile bool, earlier []*FileResult, r
 	}
 	// Options are declared and defined across files: every file is read
 	// for them before any unit name that reads one is resolved.
+	summaries := make([]*declSummary, len(files))
 	if anyDeclares {
-		x.eachFile(files, x.declare)
+		for i, f := range files {
+			if f.AST == nil || f.AST.Expr == nil {
+				continue
+			}
+			x.at(i, f)
+			var earlier *declSummary
+			if c := candidate(i); c != nil {
+				earlier = c.decl
+			}
+			summaries[i] = x.declare(i, f, earlier)
+		}
+		x.opts.reading = ""
 	}
 	x.opts.ready = true
 	out = make([]*FileResult, len(files))
@@ -154,7 +167,7 @@ func extractReusing(files []SourceFile, everyFile bool, earlier []*FileResult, r
 		x.at(i, f)
 		c := candidate(i)
 		if c == nil {
-			out[i] = x.moduleOf(f, declares[i], everyFile)
+			out[i] = x.moduleOf(f, declares[i], summaries[i], everyFile)
 			continue
 		}
 		replayed, same := x.replay(c)
@@ -162,7 +175,7 @@ func extractReusing(files []SourceFile, everyFile bool, earlier []*FileResult, r
 			out[i] = c
 			continue
 		}
-		r := x.moduleOf(f, declares[i], everyFile)
+		r := x.moduleOf(f, declares[i], summaries[i], everyFile)
 		// The replayed reads changed the table as reading the file does;
 		// reading it again finds them resolved, at no cost. The file's
 		// reading is the one it would have been without the replay when
@@ -174,6 +187,9 @@ func extractReusing(files []SourceFile, everyFile bool, earlier []*FileResult, r
 		out[i] = r
 	}
 	x.opts.reading = ""
+	if x.opts.unfaithful {
+		return Result{}, nil, false
+	}
 	for i, r := range out {
 		if r != nil {
 			x.gather(i, r)
@@ -181,13 +197,16 @@ func extractReusing(files []SourceFile, everyFile bool, earlier []*FileResult, r
 	}
 	x.impliedTimers()
 	x.applyImplications()
+	if x.opts.unfaithful {
+		return Result{}, nil, false
+	}
 	return x.result(), out, true
 }
 
 // moduleOf reads the units of one file (the module phase) and records
 // what the file asked of the option table.
-func (x *extractor) moduleOf(f SourceFile, declares, everyFile bool) *FileResult {
-	r := &FileResult{path: f.Path, tree: f.AST, everyFile: everyFile, declares: declares,
+func (x *extractor) moduleOf(f SourceFile, declares bool, decl *declSummary, everyFile bool) *FileResult {
+	r := &FileResult{path: f.Path, tree: f.AST, everyFile: everyFile, declares: declares, decl: decl,
 		settings: map[string][]optionDef{}}
 	x.cur, x.hmUser = r, ""
 	if x.record {

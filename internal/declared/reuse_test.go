@@ -491,3 +491,48 @@ func corpusHistory(w *walk, head map[string]string) []corpusRev {
 }
 
 func firstN(s []string, n int) []string { return s[:min(n, len(s))] }
+
+// TestModuleTopMayDefine: a module is skipped by a definition search
+// only when searching it could find or force nothing.
+func TestModuleTopMayDefine(t *testing.T) {
+	cases := []struct {
+		name string
+		src  string
+		path string
+		want bool
+	}{
+		{"the first attribute at the top", "{ services.x.enable = true; }", "services.x.enable", true},
+		{"another first attribute", "{ networking.hostName = \"h\"; }", "services.x.enable", false},
+		{"an unknown value, longer path", "{ config, ... }: config.foo", "services.x.enable", false},
+		{"an unknown value, one-attribute path", "{ config, ... }: config.foo", "walk", true},
+		{"a ${…} key, longer path", "{ config, ... }: { ${config.name} = 1; }", "services.x", false},
+		{"a ${…} key, one-attribute path", "{ config, ... }: { ${config.name} = 1; }", "walk", true},
+		{"options and config: always searched", "{ options = { }; config = { }; }", "services.x", true},
+		{"a key under mkIf", "{ lib, ... }: lib.mkIf true { services.x.enable = true; }", "services.x.enable", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			files := parseFiles(t, c.src)
+			o := newOptionTable()
+			f := &declaredFile{file: "a.nix", lines: files[0].AST.Lines}
+			if r := o.declareFile(f, files[0].AST.Expr); r != nil {
+				t.Fatal(r)
+			}
+			if len(f.summary.tops) != 1 {
+				t.Fatalf("%d modules", len(f.summary.tops))
+			}
+			path := strings.Split(c.path, ".")
+			if got := f.summary.tops[0].mayDefine(path); got != c.want {
+				t.Errorf("mayDefine(%s) = %v, want %v (top %+v)", c.path, got, c.want, f.summary.tops[0])
+			}
+			// Skipping must find what searching finds: nothing.
+			if !f.summary.tops[0].mayDefine(path) {
+				o.ready = true
+				defs, hidden := o.definitionsIn(newEvaluator(o), f.modules[0], path)
+				if len(defs) > 0 || hidden != "" {
+					t.Errorf("skipped, but searching finds %d definitions, hidden %q", len(defs), hidden)
+				}
+			}
+		})
+	}
+}
