@@ -122,6 +122,9 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer c.repo.Close()
+	// A check reads from the host only what the comparison reads (Gather,
+	// for reconcile, reads every field: it needs the units' files).
+	c.readForComparison = true
 	return c.check(ctx)
 }
 
@@ -198,7 +201,9 @@ func (c *checker) facts(ctx context.Context) (unitdiff.Input, error) {
 	}()
 	in, err := c.revisionFacts(ctx)
 	if err == nil {
-		host.start(unitdiff.LiveQuery(in))
+		q := unitdiff.LiveQuery(in)
+		q.ForComparison = c.readForComparison
+		host.start(q)
 		in.History, err = c.history(ctx)
 	}
 	if err == nil {
@@ -282,6 +287,8 @@ type checker struct {
 	// evaluation is what the evaluation of the declared side could not
 	// answer; unitdiff turns it into findings.
 	evaluation unitdiff.Evaluation
+	// readForComparison reads the host with live.Query.ForComparison.
+	readForComparison bool
 }
 
 func newChecker(ctx context.Context, opts Options) (*checker, error) {

@@ -24,6 +24,7 @@ type hostRead struct {
 	addr  string
 	query chan live.Query // the first read's query; buffered, sent once
 	done  chan struct{}   // closed when the connect and the first read are over
+	first live.Query      // the first read's query, set by run before done is closed
 
 	// Set by run before done is closed.
 	conn *live.Conn
@@ -51,8 +52,8 @@ func (h *hostRead) run(ctx context.Context, fail context.CancelFunc) {
 	cancel()
 	if h.err == nil {
 		select {
-		case q := <-h.query:
-			h.snap, h.err = h.read(ctx, q)
+		case h.first = <-h.query:
+			h.snap, h.err = h.read(ctx, h.first)
 		case <-ctx.Done():
 			h.err = ctx.Err()
 		}
@@ -81,7 +82,7 @@ func (h *hostRead) finish(ctx context.Context, names []string) (*live.Snapshot, 
 		return nil, h.err
 	}
 	if more := h.snap.Unread(names); len(more) > 0 {
-		later, err := h.read(ctx, live.Query{Names: more})
+		later, err := h.read(ctx, live.Query{Names: more, ForComparison: h.first.ForComparison})
 		if err != nil {
 			return nil, err
 		}

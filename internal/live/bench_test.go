@@ -96,6 +96,36 @@ func BenchmarkLiveRead(b *testing.B) {
 		b.ReportMetric(float64(listUnits.Nanoseconds())/float64(n), "list-units-ns/op")
 		b.ReportMetric(float64(read)/float64(listUnits), "read/list-units")
 	})
+	leanQuery := checkQuery
+	leanQuery.ForComparison = true
+	b.Run("interleaved/check-query-all-fields-vs-for-comparison-vs-list-units", func(b *testing.B) {
+		var full, lean, listUnits time.Duration
+		n := 0
+		for b.Loop() {
+			t0 := time.Now()
+			if _, err := Read(ctx, conn, checkQuery); err != nil {
+				b.Fatal(err)
+			}
+			t1 := time.Now()
+			snap, err := Read(ctx, conn, leanQuery)
+			if err != nil || len(snap.Units) != len(names) {
+				b.Fatal(err)
+			}
+			t2 := time.Now()
+			if _, err := sb.Systemctl(ctx, "list-units", "--all", "-o", "json"); err != nil {
+				b.Fatal(err)
+			}
+			full += t1.Sub(t0)
+			lean += t2.Sub(t1)
+			listUnits += time.Since(t2)
+			n++
+		}
+		b.ReportMetric(float64(full.Nanoseconds())/float64(n), "all-fields-ns/op")
+		b.ReportMetric(float64(lean.Nanoseconds())/float64(n), "for-comparison-ns/op")
+		b.ReportMetric(float64(listUnits.Nanoseconds())/float64(n), "list-units-ns/op")
+		b.ReportMetric(float64(full)/float64(listUnits), "all-fields/list-units")
+		b.ReportMetric(float64(lean)/float64(listUnits), "for-comparison/list-units")
+	})
 	b.Run("driftcheck/50-names/with-connect", func(b *testing.B) {
 		for b.Loop() {
 			c, err := Connect(ctx, sb.BusAddress())

@@ -154,3 +154,15 @@ func (c *Conn) loadedUnits(ctx context.Context, globs []string) ([]sddbus.UnitSt
 func (c *Conn) unitFiles(ctx context.Context, globs []string) ([]sddbus.UnitFile, error) {
 	return c.sd.ListUnitFilesByPatternsContext(ctx, nil, globs)
 }
+
+func (c *Conn) unitStates(ctx context.Context, names []string) ([]sddbus.UnitStatus, error) {
+	return c.sd.ListUnitsByNamesContext(ctx, names)
+}
+
+func (c *Conn) unitProperty(ctx context.Context, name, property string) (any, error) {
+	p, err := c.sd.GetUnitPropertyContext(ctx, name, property)
+	if err != nil {
+		return nil, err
+	}
+	return p.Value.Value(), nil
+}

@@ -34,6 +34,14 @@ type Query struct {
 	// Workers is how many unit reads run at once on the connection; 0
 	// means DefaultWorkers.
 	Workers int
+	// ForComparison reads only what the comparison (internal/unitdiff)
+	// reads: the load, active and sub states and descriptions of all units
+	// in one ListUnitsByNames call, then per unit only NeedDaemonReload
+	// (and LoadError for a unit that did not load) and a loaded timer's
+	// settings, instead of every property of every unit. Preset,
+	// FragmentPath and StorePath stay empty. `check` reads this way;
+	// snapshot and reconcile read every field.
+	ForComparison bool
 }
 
 const (
@@ -72,6 +80,8 @@ type bus interface {
 	timerProperties(ctx context.Context, name string) (map[string]any, error)
 	loadedUnits(ctx context.Context, globs []string) ([]sddbus.UnitStatus, error)
 	unitFiles(ctx context.Context, globs []string) ([]sddbus.UnitFile, error)
+	unitStates(ctx context.Context, names []string) ([]sddbus.UnitStatus, error)
+	unitProperty(ctx context.Context, name, property string) (any, error)
 }
 
 type reader struct {
@@ -265,6 +275,29 @@ func matchesPlainGlob(globs []string, name string) bool {
 // readUnits reads names with Workers goroutines on the one connection.
 // The first fatal error (bus lost) cancels the rest and is returned alone.
 func (r reader) readUnits(ctx context.Context, names []string) ([]Unit, []ReadError, error) {
+	read := r.readUnit
+	if r.q.ForComparison && len(names) > 0 {
+		states, err := r.unitStates(ctx, names)
+		switch {
+		case err != nil && isFatal(err):
+			return nil, nil, fmt.Errorf("read aborted, no snapshot: %w", err)
+		case err != nil:
+			// systemd refused the batch (a name it cannot load, such as
+			// a template): ask unit by unit, so that the trouble stays
+			// that unit's.
+			read = func(ctx context.Context, name string) (Unit, error) {
+				st, err := r.unitStates(ctx, []string{name})
+				if err != nil {
+					return Unit{}, err
+				}
+				return r.readUnitCompared(ctx, name, st[name])
+			}
+		default:
+			read = func(ctx context.Context, name string) (Unit, error) {
+				return r.readUnitCompared(ctx, name, states[name])
+			}
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	units := make([]Unit, len(names))
@@ -280,7 +313,7 @@ func (r reader) readUnits(ctx context.Context, names []string) ([]Unit, []ReadEr
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				u, err := r.readUnit(ctx, names[i])
+				u, err := read(ctx, names[i])
 				if err != nil && isFatal(err) {
 					fatalOnce.Do(func() { fatal = err; cancel() })
 					continue
@@ -332,19 +365,91 @@ func (r reader) readUnit(ctx context.Context, name string) (Unit, error) {
 	}
 	u.StorePath = resolveStorePath(r.q.Root, u.FragmentPath)
 
-	if strings.HasSuffix(name, ".timer") && u.LoadState == "loaded" {
-		callCtx, cancel = r.call(ctx)
-		tprops, err := r.bus.timerProperties(callCtx, name)
-		cancel()
-		if err != nil {
-			return Unit{}, fmt.Errorf("get timer properties of %s: %w", name, err)
-		}
-		u.Timer = timerFromProperties(tprops)
+	if err := r.readTimer(ctx, &u); err != nil {
+		return Unit{}, err
 	}
 	if err := u.checkStrings(); err != nil {
 		return Unit{}, &badPropertyError{unit: name, err: err}
 	}
 	return u, nil
+}
+
+// unitStates asks for the states of names in one ListUnitsByNames call,
+// keyed by the name asked: systemd answers one entry per name, in order
+// (with the primary name of an alias). It loads unknown units on demand,
+// so not-found and masked come back as states. systemd refuses the whole
+// call for one name it cannot load (an error reply, not fatal).
+func (r reader) unitStates(ctx context.Context, names []string) (map[string]sddbus.UnitStatus, error) {
+	callCtx, cancel := r.call(ctx)
+	list, err := r.bus.unitStates(callCtx, names)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("list units %s: %w", strings.Join(names, " "), err)
+	}
+	if len(list) != len(names) {
+		// Not a D-Bus error, so fatal: which answer is whose is unknown.
+		return nil, fmt.Errorf("list units by names: %d answers for %d names", len(list), len(names))
+	}
+	states := make(map[string]sddbus.UnitStatus, len(names))
+	for i, name := range names {
+		states[name] = list[i]
+	}
+	return states, nil
+}
+
+// readUnitCompared completes a unit's states from ListUnitsByNames with
+// what the comparison reads besides: NeedDaemonReload, the LoadError of a
+// unit that did not load (a loaded unit has none), a loaded timer's
+// settings.
+func (r reader) readUnitCompared(ctx context.Context, name string, st sddbus.UnitStatus) (Unit, error) {
+	if err := checkLoadState(st.LoadState); err != nil {
+		return Unit{}, &badPropertyError{unit: name, err: err}
+	}
+	u := Unit{Name: name, LoadState: st.LoadState, ActiveState: st.ActiveState, SubState: st.SubState, Description: st.Description}
+	reload, err := r.unitProperty(ctx, name, "NeedDaemonReload")
+	if err != nil {
+		return Unit{}, err
+	}
+	u.NeedDaemonReload, _ = reload.(bool)
+	if u.LoadState != "loaded" {
+		loadErr, err := r.unitProperty(ctx, name, "LoadError")
+		if err != nil {
+			return Unit{}, err
+		}
+		u.LoadError = loadError(loadErr)
+	}
+	if err := r.readTimer(ctx, &u); err != nil {
+		return Unit{}, err
+	}
+	if err := u.checkStrings(); err != nil {
+		return Unit{}, &badPropertyError{unit: name, err: err}
+	}
+	return u, nil
+}
+
+func (r reader) unitProperty(ctx context.Context, name, property string) (any, error) {
+	callCtx, cancel := r.call(ctx)
+	defer cancel()
+	v, err := r.bus.unitProperty(callCtx, name, property)
+	if err != nil {
+		return nil, fmt.Errorf("get %s of %s: %w", property, name, err)
+	}
+	return v, nil
+}
+
+// readTimer reads a loaded timer's trigger settings into u.
+func (r reader) readTimer(ctx context.Context, u *Unit) error {
+	if !strings.HasSuffix(u.Name, ".timer") || u.LoadState != "loaded" {
+		return nil
+	}
+	callCtx, cancel := r.call(ctx)
+	tprops, err := r.bus.timerProperties(callCtx, u.Name)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("get timer properties of %s: %w", u.Name, err)
+	}
+	u.Timer = timerFromProperties(tprops)
+	return nil
 }
 
 // isFatal tells a lost bus or a systemd that left it (the whole read is

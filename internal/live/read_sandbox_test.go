@@ -43,7 +43,37 @@ func readSandbox(t *testing.T, sb *sdsandbox.Sandbox, q Query) *Snapshot {
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
+	// The check's read (ForComparison) must agree on every field the
+	// comparison reads, unit by unit, read error by read error.
+	q.ForComparison = true
+	compared, err := Read(ctx, conn, q)
+	if err != nil {
+		t.Fatalf("Read ForComparison: %v", err)
+	}
+	want := *snap
+	want.Units = nil
+	for _, u := range snap.Units {
+		u.Preset, u.FragmentPath, u.StorePath = "", "", ""
+		want.Units = append(want.Units, u)
+	}
+	if want.Units == nil {
+		want.Units = []Unit{}
+	}
+	want.TakenAt = compared.TakenAt
+	// Read errors: the same units; the messages name the call that failed.
+	want.Errors, compared.Errors = errorUnits(want.Errors), errorUnits(compared.Errors)
+	if diff := cmp.Diff(&want, compared); diff != "" {
+		t.Errorf("ForComparison read differs from the full read on what the comparison reads (-full +compared):\n%s", diff)
+	}
 	return snap
+}
+
+func errorUnits(errs []ReadError) []ReadError {
+	var out []ReadError
+	for _, e := range errs {
+		out = append(out, ReadError{Unit: e.Unit})
+	}
+	return out
 }
 
 func byName(s *Snapshot) map[string]Unit {

@@ -26,6 +26,8 @@ var (
 	readOnlyGoSystemd = map[string]bool{
 		"Close":                          true,
 		"GetUnitPropertiesContext":       true,
+		"GetUnitPropertyContext":         true,
+		"ListUnitsByNamesContext":        true,
 		"GetUnitTypePropertiesContext":   true,
 		"ListUnitsByPatternsContext":     true,
 		"ListUnitFilesByPatternsContext": true,

@@ -60,10 +60,11 @@ func Start(t testing.TB, h Host) string {
 		conn.ExportMethodTable(map[string]any{"Get": f.managerProperty}, manager, "org.freedesktop.DBus.Properties"),
 		conn.ExportMethodTable(map[string]any{
 			"ListUnitsByPatterns":     f.listUnits,
+			"ListUnitsByNames":        f.listUnitsByNames,
 			"ListUnitFilesByPatterns": f.listUnitFiles,
 			"GetUnitFileState":        f.unitFileState,
 		}, manager, "org.freedesktop.systemd1.Manager"),
-		conn.ExportSubtreeMethodTable(map[string]any{"GetAll": f.unitProperties}, manager+"/unit", "org.freedesktop.DBus.Properties"),
+		conn.ExportSubtreeMethodTable(map[string]any{"GetAll": f.unitProperties, "Get": f.unitProperty}, manager+"/unit", "org.freedesktop.DBus.Properties"),
 	} {
 		if export != nil {
 			t.Fatal(export)
@@ -97,6 +98,39 @@ func (f *fake) unitProperties(msg dbus.Message, iface string) (map[string]dbus.V
 		return map[string]dbus.Variant{}, nil
 	}
 	return f.Units[name], nil
+}
+
+// unitProperty answers Get on a unit's object from the same properties.
+func (f *fake) unitProperty(msg dbus.Message, iface, property string) (dbus.Variant, *dbus.Error) {
+	props, err := f.unitProperties(msg, iface)
+	if err != nil {
+		return dbus.Variant{}, err
+	}
+	v, ok := props[property]
+	if !ok {
+		return dbus.Variant{}, dbus.NewError("org.freedesktop.DBus.Error.UnknownProperty", []any{property})
+	}
+	return v, nil
+}
+
+// listUnitsByNames answers one entry per name, in order, as systemd does:
+// a name it has no properties for is not-found. A LoadState the test left
+// out or gave another type is sent as "" (the method's reply is typed).
+func (f *fake) listUnitsByNames(names []string) ([]fakeUnitStatus, *dbus.Error) {
+	time.Sleep(f.Delay)
+	out := make([]fakeUnitStatus, 0, len(names))
+	for _, name := range names {
+		st := fakeUnitStatus{Name: name, LoadState: "not-found", ActiveState: "inactive", SubState: "dead",
+			Path: dbus.ObjectPath("/org/freedesktop/systemd1/unit/" + sddbus.PathBusEscape(name)), JobPath: "/"}
+		if props, ok := f.Units[name]; ok {
+			st.LoadState, _ = props["LoadState"].Value().(string)
+			st.ActiveState, _ = props["ActiveState"].Value().(string)
+			st.SubState, _ = props["SubState"].Value().(string)
+			st.Description, _ = props["Description"].Value().(string)
+		}
+		out = append(out, st)
+	}
+	return out, nil
 }
 
 type fakeUnitStatus struct {
