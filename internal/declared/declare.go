@@ -78,6 +78,29 @@ func topOf(body []eval.Value, shaped bool) moduleTop {
 	return t
 }
 
+// mayDefine is moduleTop.mayDefine on a module read: without building
+// its top.
+func mayDefine(m moduleDefs, path []string) bool {
+	if m.shaped {
+		return true
+	}
+	for _, v := range m.body {
+		switch v.Kind {
+		case eval.Unknown:
+			if len(path) <= 1 {
+				return true
+			}
+		case eval.Set:
+			for _, e := range v.Entries {
+				if e.Dynamic && len(path) <= 1 || !e.Dynamic && e.Key == path[0] {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // mayDefine reports whether searching the module for definitions of
 // path can find or force anything. At the top of a module's config, the
 // search follows only the static key path[0], and heeds unknown values
@@ -105,6 +128,9 @@ func (x *extractor) declare(i int, f SourceFile, earlier *declSummary) *declSumm
 	}
 	if r := x.opts.declareFile(df, f.AST.Expr); r != nil {
 		x.unresolved(f.AST.Expr.Pos(), fmt.Sprintf("internal error reading this file: %v", r))
+	}
+	if !x.opts.summarize {
+		return nil
 	}
 	s := df.summary
 	return &s

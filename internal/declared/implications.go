@@ -49,6 +49,9 @@ func (x *extractor) collectOptions(cfg []eval.Value) {
 	r := propertyReader{ev: x.ev}
 	for _, path := range trackedOptions() {
 		for _, l := range r.lookup(cfg, strings.Split(path, ".")) {
+			if x.cur.settings == nil {
+				x.cur.settings = map[string][]optionDef{}
+			}
 			x.cur.settings[path] = append(x.cur.settings[path], optionDef{v: l.v, file: x.file, fileIndex: x.fileIndex, pos: l.pos, lines: x.lines})
 		}
 	}

@@ -44,7 +44,8 @@ type optionTable struct {
 	// give what its summary said: the extraction must be done again
 	// without waiting.
 	unfaithful bool
-	declCount  int // declarations added
+	declCount  int  // declarations added
+	summarize  bool // keep each declared file's summary (FileResult.decl)
 }
 
 // foreign are the sites among sites in another file than the one read,
@@ -129,7 +130,9 @@ func (o *optionTable) addModule(f *declaredFile, ev *eval.Evaluator, body []eval
 		f.summary.decls += o.declCount - before
 	}
 	f.modules = append(f.modules, moduleDefs{body: body, shaped: shaped, file: f.file, fileIndex: f.fileIndex, lines: f.lines})
-	f.summary.tops = append(f.summary.tops, topOf(body, shaped))
+	if o.summarize {
+		f.summary.tops = append(f.summary.tops, topOf(body, shaped))
+	}
 }
 
 // walkDecls walks an options tree down to its mkOption declarations.
@@ -340,14 +343,17 @@ func (o *optionTable) resolve(ev *eval.Evaluator, key string, path []string) []e
 // hidden says where.
 func (o *optionTable) definitions(ev *eval.Evaluator, path []string) (defs []optionDef, hidden string) {
 	for _, file := range o.files {
-		for i, top := range file.summary.tops {
-			if !top.mayDefine(path) {
-				continue // walking it would find nothing and force nothing
+		if file.later != nil && !slices.ContainsFunc(file.summary.tops, func(t moduleTop) bool { return t.mayDefine(path) }) {
+			continue // searching its modules would find and force nothing
+		}
+		if file.later != nil {
+			o.evaluateLate(file)
+		}
+		for _, m := range file.modules {
+			if !mayDefine(m, path) {
+				continue // searching it would find and force nothing
 			}
-			if file.later != nil {
-				o.evaluateLate(file)
-			}
-			d, h := o.definitionsIn(ev, file.modules[i], path)
+			d, h := o.definitionsIn(ev, m, path)
 			defs = append(defs, d...)
 			if hidden == "" {
 				hidden = h

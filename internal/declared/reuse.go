@@ -120,7 +120,7 @@ func ExtractReusing(files []SourceFile, everyFile bool, earlier []*FileResult) (
 // later call).
 func extractReusing(files []SourceFile, everyFile bool, earlier []*FileResult, record bool) (res Result, out []*FileResult, ok bool) {
 	x := &extractor{units: map[unitKey]*unitAcc{}, options: map[string][]optionDef{}, opts: newOptionTable(), record: record}
-	x.opts.everyFile = everyFile
+	x.opts.everyFile, x.opts.summarize = everyFile, record
 	candidate := func(i int) *FileResult {
 		if i >= len(earlier) || earlier[i] == nil {
 			return nil
@@ -206,8 +206,7 @@ func extractReusing(files []SourceFile, everyFile bool, earlier []*FileResult, r
 // moduleOf reads the units of one file (the module phase) and records
 // what the file asked of the option table.
 func (x *extractor) moduleOf(f SourceFile, declares bool, decl *declSummary, everyFile bool) *FileResult {
-	r := &FileResult{path: f.Path, tree: f.AST, everyFile: everyFile, declares: declares, decl: decl,
-		settings: map[string][]optionDef{}}
+	r := &FileResult{path: f.Path, tree: f.AST, everyFile: everyFile, declares: declares, decl: decl}
 	x.cur, x.hmUser = r, ""
 	if x.record {
 		x.opts.log = &r.deps
@@ -277,13 +276,20 @@ func (x *extractor) replay(r *FileResult) (replayStats, bool) {
 }
 
 // gather adds what files[i] contributes to the revision's units,
-// unresolved declarations and implication settings, as copies: r may be
-// shared with other extractions.
+// unresolved declarations and implication settings, as copies when r
+// is kept for later extractions (x.record), which may share it.
 func (x *extractor) gather(i int, r *FileResult) {
 	for _, s := range r.sites {
-		x.add(s.key, s.typ, s.site.copyAt(i))
+		site := s.site
+		if x.record {
+			site = site.copyAt(i) // r is kept, and may be reused
+		}
+		x.add(s.key, s.typ, site)
 	}
 	x.unres = append(x.unres, r.unres...)
+	if len(r.settings) == 0 {
+		return
+	}
 	for _, path := range trackedOptions() {
 		for _, d := range r.settings[path] {
 			d.fileIndex = i

@@ -514,6 +514,7 @@ func TestModuleTopMayDefine(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			files := parseFiles(t, c.src)
 			o := newOptionTable()
+			o.summarize = true
 			f := &declaredFile{file: "a.nix", lines: files[0].AST.Lines}
 			if r := o.declareFile(f, files[0].AST.Expr); r != nil {
 				t.Fatal(r)
@@ -524,6 +525,9 @@ func TestModuleTopMayDefine(t *testing.T) {
 			path := strings.Split(c.path, ".")
 			if got := f.summary.tops[0].mayDefine(path); got != c.want {
 				t.Errorf("mayDefine(%s) = %v, want %v (top %+v)", c.path, got, c.want, f.summary.tops[0])
+			}
+			if got := mayDefine(f.modules[0], path); got != c.want {
+				t.Errorf("mayDefine on the module read (%s) = %v, want %v", c.path, got, c.want)
 			}
 			// Skipping must find what searching finds: nothing.
 			if !f.summary.tops[0].mayDefine(path) {
