@@ -394,6 +394,29 @@ func benchCheck(b *testing.B, sb *sdsandbox.Sandbox, bc benchCase, nixInBaseline
 		}
 	})
 	b.Run(fmt.Sprintf("phase/ListUnitFilesByPatterns-%d-probes", n), listFiles(q.ScopeGlobs))
+	// The floor of issue 13.5's target: the one call the check cannot do
+	// without (the install states of the declared units' files, fresh from
+	// disk) against `systemctl list-units --all -o json`, back to back.
+	b.Run("interleaved-install-states-vs-list-units", func(b *testing.B) {
+		var st, lu time.Duration
+		n := 0
+		for b.Loop() {
+			t0 := time.Now()
+			if files, err := sd.ListUnitFilesByPatternsContext(ctx, nil, q.ScopeGlobs); err != nil || len(files) != len(q.Names) {
+				b.Fatalf("%d files, %v", len(files), err)
+			}
+			t1 := time.Now()
+			if _, err := sb.Systemctl(ctx, "list-units", "--all", "-o", "json"); err != nil {
+				b.Fatal(err)
+			}
+			st += t1.Sub(t0)
+			lu += time.Since(t1)
+			n++
+		}
+		b.ReportMetric(float64(st.Nanoseconds())/float64(n), "install-states-ns/op")
+		b.ReportMetric(float64(lu.Nanoseconds())/float64(n), "list-units-ns/op")
+		b.ReportMetric(float64(st)/float64(lu), "install-states/list-units")
+	})
 	b.Run(fmt.Sprintf("phase/ListUnitFilesByPatterns-%d-names", n), listFiles(q.Names))
 	b.Run(fmt.Sprintf("phase/GetUnitProperties-%d-8-goroutines", n), func(b *testing.B) {
 		for b.Loop() {
