@@ -37,6 +37,7 @@ fuzz:
 	$(GO) test ./internal/declared -run '^$$' -fuzz FuzzExtract -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/gitrev -run '^$$' -fuzz FuzzGlobs -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/gitrev -run '^$$' -fuzz FuzzPackReader -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/gitrev -run '^$$' -fuzz FuzzLooseObject -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/termsafe -run '^$$' -fuzz FuzzStringHasNoControl -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/termsafe -run '^$$' -fuzz FuzzEscapeJSONKeepsTheValue -fuzztime $(FUZZTIME)
 

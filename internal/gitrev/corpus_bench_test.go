@@ -40,7 +40,7 @@ func corpusRepos(b *testing.B) (packed, loose []string) {
 
 // looseCopy makes a bare copy of the repository at src whose objects are
 // all loose: git init, then git unpack-objects of src's packs.
-func looseCopy(b *testing.B, src, dest string) string {
+func looseCopy(b testing.TB, src, dest string) string {
 	b.Helper()
 	git := testreq.Command(b, "git", "git")
 	run := func(stdin io.Reader, dir string, args ...string) {

@@ -163,7 +163,7 @@ func (v *Revision) Files(ctx context.Context, globs Globs) ([]File, error) {
 func (r *Repo) readEntry(e Entry) (File, error) {
 	f := File{Path: e.Path, Hash: e.Hash}
 	if r.packs != nil {
-		typ, data, size, err := r.packs.read(e.Hash, r.MaxFileSize)
+		typ, data, size, err := r.packs.readObject(e.Hash, r.MaxFileSize)
 		switch {
 		case err == nil && typ != plumbing.BlobObject:
 			return f, fmt.Errorf("read blob %s: it is a %s", e.Hash, typ)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -21,11 +22,12 @@ import (
 // reads through a buffered file, hashes what it scans and, on first use,
 // decodes the whole index into memory: reading a revision is a lookup in
 // the index, an inflate, and for a deltified object the inflate and
-// application of each delta down to a base. Only what this reader fully
-// understands is read here; everything else (loose objects, alternates,
-// version 1 indexes, a base outside the packs, objects above the size
-// limit) is left to go-git, so this is a faster path, never a second
-// opinion.
+// application of each delta down to a base. Loose object files are read
+// here too, with plain system calls (go-git resolves every path component
+// and registers every descriptor with the poller). Only what this reader
+// fully understands is read here; everything else (alternates, version 1
+// indexes, a base outside the packs, objects above the size limit) is
+// left to go-git, so this is a faster path, never a second opinion.
 
 var (
 	// errNotInPacks means the packs do not hold the object (or this
@@ -172,10 +174,12 @@ func (p *packFile) header(off int64) (entryHeader, error) {
 // mutex makes a shared Repo safe to read from, though reads do not run in
 // parallel.
 type packSet struct {
-	mu     sync.Mutex
-	packs  []*packFile
-	closed bool
-	maps   *mappings
+	mu    sync.Mutex
+	packs []*packFile
+	// objectsDir holds the loose objects (objects/xx/…), read here too.
+	objectsDir string
+	closed     bool
+	maps       *mappings
 
 	src     bytes.Reader
 	zr      io.ReadCloser
@@ -200,7 +204,7 @@ func openPacks(objectsDir string) (*packSet, error) {
 		return nil, err
 	}
 	sort.Strings(idxs)
-	s := &packSet{maps: &mappings{}}
+	s := &packSet{objectsDir: objectsDir, maps: &mappings{}}
 	for _, idx := range idxs {
 		p, err := openPack(idx)
 		if err != nil {
@@ -276,6 +280,88 @@ func (s *packSet) read(h Hash, limit int64) (typ plumbing.ObjectType, data []byt
 		err = fmt.Errorf("object %s in %s: %w", h, filepath.Base(p.path), err)
 	}
 	return typ, data, size, err
+}
+
+// readObject reads the object named h from the packs or, failing that,
+// from its loose object file; errNotInPacks means neither holds it (an
+// alternate's object, say), and go-git is asked.
+func (s *packSet) readObject(h Hash, limit int64) (plumbing.ObjectType, []byte, int64, error) {
+	typ, data, size, err := s.read(h, limit)
+	if !errors.Is(err, errNotInPacks) {
+		return typ, data, size, err
+	}
+	return s.readLoose(h, limit)
+}
+
+// readLoose reads the loose object file of h: a zlib stream of "type
+// size\0" and the content. A missing file is errNotInPacks; a file too
+// large to hold an object within limit is left to go-git, which streams.
+func (s *packSet) readLoose(h Hash, limit int64) (plumbing.ObjectType, []byte, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.objectsDir == "" {
+		return 0, nil, 0, errNotInPacks
+	}
+	name := h.String()
+	path := filepath.Join(s.objectsDir, name[:2], name[2:])
+	// zlib never grows data by more than a few bytes per 16 KiB block.
+	comp, err := readFileInto(path, s.scratch[:0], limit+limit/64+1024)
+	switch {
+	case errors.Is(err, errNotInPacks):
+		return 0, nil, 0, err
+	case err != nil:
+		return 0, nil, 0, fmt.Errorf("read loose object %s: %w", h, err)
+	}
+	s.scratch = comp[:0]
+	if cap(s.scratch) > maxScratch {
+		s.scratch = nil
+	}
+	typ, data, size, err := s.inflateLoose(comp, limit)
+	if err != nil && !errors.Is(err, errObjectTooLarge) {
+		err = fmt.Errorf("loose object %s: %w", h, err)
+	}
+	return typ, data, size, err
+}
+
+// looseHeaderMax is more than the longest header, "commit " and 20 digits.
+const looseHeaderMax = 32
+
+// inflateLoose decodes a loose object file's contents.
+func (s *packSet) inflateLoose(comp []byte, limit int64) (plumbing.ObjectType, []byte, int64, error) {
+	if err := s.resetInflate(comp); err != nil {
+		return 0, nil, 0, err
+	}
+	var hdr [looseHeaderMax]byte
+	n, err := io.ReadFull(s.zr, hdr[:])
+	if err != nil && err != io.ErrUnexpectedEOF {
+		return 0, nil, 0, fmt.Errorf("%w: inflate: %w", errCorruptObject, err)
+	}
+	nul := bytes.IndexByte(hdr[:n], 0)
+	if nul < 0 {
+		return 0, nil, 0, fmt.Errorf("%w: no header", errCorruptObject)
+	}
+	name, sizeText, _ := strings.Cut(string(hdr[:nul]), " ")
+	typ, err := plumbing.ParseObjectType(name)
+	if err != nil || typ < plumbing.CommitObject || typ > plumbing.TagObject {
+		return 0, nil, 0, fmt.Errorf("%w: object type %q", errCorruptObject, name)
+	}
+	size, err := strconv.ParseInt(sizeText, 10, 64)
+	if err != nil || size < 0 {
+		return 0, nil, 0, fmt.Errorf("%w: object size %q", errCorruptObject, sizeText)
+	}
+	if size > limit {
+		return typ, nil, size, errObjectTooLarge
+	}
+	rest := hdr[nul+1 : n]
+	if int64(len(rest)) > size {
+		return 0, nil, 0, fmt.Errorf("%w: more data than its header declares", errCorruptObject)
+	}
+	data := make([]byte, size)
+	copy(data, rest)
+	if err := s.finishInflate(data[len(rest):]); err != nil {
+		return 0, nil, 0, err
+	}
+	return typ, data, size, nil
 }
 
 // readAt resolves the object at off: it follows the delta chain down to
@@ -391,7 +477,19 @@ func (s *packSet) scratchOf(n int64) []byte {
 // exactly the size the header declares; a stream that ends early, runs
 // longer or fails its checksum is corruption.
 func (s *packSet) inflate(p *packFile, hdr entryHeader, dst []byte) ([]byte, error) {
-	s.src.Reset(p.data[hdr.dataOff : len(p.data)-20])
+	err := s.resetInflate(p.data[hdr.dataOff : len(p.data)-20])
+	if err == nil {
+		err = s.finishInflate(dst)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("object at %d: %w", hdr.dataOff, err)
+	}
+	return dst, nil
+}
+
+// resetInflate points the zlib reader at a stream.
+func (s *packSet) resetInflate(stream []byte) error {
+	s.src.Reset(stream)
 	var err error
 	if s.zr == nil {
 		s.zr, err = zlib.NewReader(&s.src)
@@ -400,19 +498,25 @@ func (s *packSet) inflate(p *packFile, hdr entryHeader, dst []byte) ([]byte, err
 	}
 	if err != nil {
 		s.zr = nil
-		return nil, fmt.Errorf("%w: inflate object at %d: %w", errCorruptPack, hdr.dataOff, err)
+		return fmt.Errorf("%w: inflate: %w", errCorruptObject, err)
 	}
+	return nil
+}
+
+// finishInflate fills dst with the rest of the stream, which must end
+// there, checksum verified.
+func (s *packSet) finishInflate(dst []byte) error {
 	if _, err := io.ReadFull(s.zr, dst); err != nil {
-		return nil, fmt.Errorf("%w: inflate object at %d: %d bytes expected: %w", errCorruptPack, hdr.dataOff, len(dst), err)
+		return fmt.Errorf("%w: inflate: %d bytes expected: %w", errCorruptObject, len(dst), err)
 	}
 	var one [1]byte
 	if n, err := s.zr.Read(one[:]); n != 0 || err != io.EOF {
 		if err == nil || err == io.EOF {
 			err = errors.New("more data than its header declares")
 		}
-		return nil, fmt.Errorf("%w: inflate object at %d: %w", errCorruptPack, hdr.dataOff, err)
+		return fmt.Errorf("%w: inflate: %w", errCorruptObject, err)
 	}
-	return dst, nil
+	return nil
 }
 
 // deltaVarint reads one of the two sizes a delta starts with.

@@ -3,6 +3,7 @@ package gitrev
 import (
 	"bufio"
 	"bytes"
+	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
@@ -433,6 +434,65 @@ func FuzzPackReader(f *testing.F) {
 			}
 			h[19] ^= 0xff
 			s.read(h, 1<<20)
+		}
+	})
+}
+
+// TestLooseReaderMatchesGitOnCorpus compares every object of loose
+// copies of the corpus repositories (git unpack-objects of their packs),
+// read from the loose object files, with `git cat-file --batch`.
+func TestLooseReaderMatchesGitOnCorpus(t *testing.T) {
+	root := testreq.Corpus(t)
+	des, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, de := range des {
+		if !de.IsDir() {
+			continue
+		}
+		t.Run(de.Name(), func(t *testing.T) {
+			dir := looseCopy(t, filepath.Join(root, de.Name()), filepath.Join(t.TempDir(), "loose"))
+			s, err := openPacks(filepath.Join(dir, "objects"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.close()
+			objs := gitAllObjects(t, dir)
+			if len(s.packs) != 0 || len(objs) < 20 {
+				t.Fatalf("%d packs, %d objects", len(s.packs), len(objs))
+			}
+			for _, o := range objs {
+				typ, data, _, err := s.readObject(o.hash, 1<<30)
+				if err != nil {
+					t.Fatalf("%s: %v", o.hash, err)
+				}
+				if typ.String() != o.typ || !bytes.Equal(data, o.data) {
+					t.Fatalf("%s: read %s of %d bytes, git has %s of %d bytes", o.hash, typ, len(data), o.typ, len(o.data))
+				}
+			}
+			if _, data, size, err := s.readObject(objs[0].hash, 0); !errors.Is(err, errObjectTooLarge) || data != nil || size != int64(len(objs[0].data)) && len(objs[0].data) > 0 {
+				t.Fatalf("over the limit: %d bytes, size %d, %v", len(data), size, err)
+			}
+		})
+	}
+}
+
+// FuzzLooseObject feeds corrupt loose object files to the decoder:
+// errors, never a panic or an allocation beyond the limit.
+func FuzzLooseObject(f *testing.F) {
+	for _, obj := range []string{"blob 5\x00hello", "tree 0\x00", "commit 3\x00abc", "blob 2\x00abc", "blob x\x00", "tag 1"} {
+		var b bytes.Buffer
+		w := zlib.NewWriter(&b)
+		w.Write([]byte(obj))
+		w.Close()
+		f.Add(b.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, comp []byte) {
+		s := &packSet{}
+		typ, data, size, err := s.inflateLoose(comp, 1<<20)
+		if err == nil && (int64(len(data)) != size || typ < plumbing.CommitObject || typ > plumbing.TagObject) {
+			t.Fatalf("%s of %d bytes, size %d", typ, len(data), size)
 		}
 	})
 }

@@ -8,9 +8,13 @@ import (
 )
 
 // errCorruptPack is wrapped by every error about malformed pack or pack
-// index data: the repository is damaged, and the read fails rather than
+// index data, errCorruptObject by those about an object's compressed
+// data: the repository is damaged, and the read fails rather than
 // guessing.
-var errCorruptPack = errors.New("corrupt pack")
+var (
+	errCorruptPack   = errors.New("corrupt pack")
+	errCorruptObject = errors.New("corrupt object")
+)
 
 // errUnsupportedIndex marks a pack index this reader does not decode (the
 // version 1 format of git before 1.5.2): go-git reads such packs.

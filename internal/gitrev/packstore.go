@@ -43,7 +43,7 @@ func (s *packedStorage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (p
 		}
 		return o, nil
 	}
-	typ, data, _, err := s.packs.read(Hash(h), MaxFileSize)
+	typ, data, _, err := s.packs.readObject(Hash(h), MaxFileSize)
 	switch {
 	case err == nil:
 		if t != plumbing.AnyObject && typ != t {
