@@ -15,6 +15,7 @@ import (
 	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/godbus/dbus/v5"
 
+	"github.com/driftcheck/driftcheck/internal/benchtest"
 	"github.com/driftcheck/driftcheck/internal/busdial"
 	"github.com/driftcheck/driftcheck/internal/gitrev/gittest"
 	"github.com/driftcheck/driftcheck/internal/live"
@@ -174,6 +175,12 @@ func benchCheck(b *testing.B, sb *sdsandbox.Sandbox, bc benchCase, nixInBaseline
 			}
 		}
 	}
+	// Issue 13.5's target: `systemctl list-units --all -o json` alone.
+	listUnits := func(b *testing.B) {
+		if _, err := sb.Systemctl(ctx, "list-units", "--all", "-o", "json"); err != nil {
+			b.Fatal(err)
+		}
+	}
 	nixParse := func(b *testing.B, nix string) {
 		cmd := exec.CommandContext(ctx, nix, append([]string{"--store", "dummy://", "--parse"}, moduleFiles...)...)
 		var stderr bytes.Buffer
@@ -211,61 +218,32 @@ func benchCheck(b *testing.B, sb *sdsandbox.Sandbox, bc benchCase, nixInBaseline
 	// this case's baseline; both ratios are reported.
 	b.Run("interleaved", func(b *testing.B) {
 		nix := testreq.Command(b, "nix-instantiate", "nix-bin")
-		var dc, sys, np, lu time.Duration
-		n := 0
-		for b.Loop() {
-			t0 := time.Now()
-			check(b, opts)
-			t1 := time.Now()
-			systemctl(b)
-			t2 := time.Now()
-			nixParse(b, nix)
-			t3 := time.Now()
-			if _, err := sb.Systemctl(ctx, "list-units", "--all", "-o", "json"); err != nil {
-				b.Fatal(err)
-			}
-			dc += t1.Sub(t0)
-			sys += t2.Sub(t1)
-			np += t3.Sub(t2)
-			lu += time.Since(t3)
-			n++
-		}
+		mean := benchtest.Interleave(b, func() { check(b, opts) }, func() { systemctl(b) }, func() { nixParse(b, nix) }, func() { listUnits(b) })
+		dc, sys, np, lu := mean[0], mean[1], mean[2], mean[3]
 		base := sys
 		if nixInBaseline {
 			base += np
 		}
-		b.ReportMetric(float64(dc.Nanoseconds())/float64(n), "check-ns/op")
-		b.ReportMetric(float64(sys.Nanoseconds())/float64(n), "systemctl-ns/op")
-		b.ReportMetric(float64(np.Nanoseconds())/float64(n), "nixparse-ns/op")
-		b.ReportMetric(float64(base.Nanoseconds())/float64(n), "baseline-ns/op")
-		b.ReportMetric(float64(dc)/float64(base), "check/baseline")
-		b.ReportMetric(float64(dc)/float64(sys), "check/systemctl")
-		b.ReportMetric(float64(dc)/float64(sys+np), "check/systemctl+nix")
+		b.ReportMetric(benchtest.Nanoseconds(dc), "check-ns/op")
+		b.ReportMetric(benchtest.Nanoseconds(sys), "systemctl-ns/op")
+		b.ReportMetric(benchtest.Nanoseconds(np), "nixparse-ns/op")
+		b.ReportMetric(benchtest.Nanoseconds(base), "baseline-ns/op")
+		b.ReportMetric(benchtest.Ratio(dc, base), "check/baseline")
+		b.ReportMetric(benchtest.Ratio(dc, sys), "check/systemctl")
+		b.ReportMetric(benchtest.Ratio(dc, sys+np), "check/systemctl+nix")
 		// Issue 13.5's target: the check against `systemctl list-units
 		// --all -o json` alone (no install states, loaded units only).
-		b.ReportMetric(float64(lu.Nanoseconds())/float64(n), "list-units-ns/op")
-		b.ReportMetric(float64(dc)/float64(lu), "check/list-units")
+		b.ReportMetric(benchtest.Nanoseconds(lu), "list-units-ns/op")
+		b.ReportMetric(benchtest.Ratio(dc, lu), "check/list-units")
 	})
 
 	// Issue 13.5's target alone, without the slow list-unit-files: the
 	// check and `systemctl list-units --all -o json`, back to back.
 	b.Run("interleaved-list-units", func(b *testing.B) {
-		var dc, lu time.Duration
-		n := 0
-		for b.Loop() {
-			t0 := time.Now()
-			check(b, opts)
-			t1 := time.Now()
-			if _, err := sb.Systemctl(ctx, "list-units", "--all", "-o", "json"); err != nil {
-				b.Fatal(err)
-			}
-			dc += t1.Sub(t0)
-			lu += time.Since(t1)
-			n++
-		}
-		b.ReportMetric(float64(dc.Nanoseconds())/float64(n), "check-ns/op")
-		b.ReportMetric(float64(lu.Nanoseconds())/float64(n), "list-units-ns/op")
-		b.ReportMetric(float64(dc)/float64(lu), "check/list-units")
+		mean := benchtest.Interleave(b, func() { check(b, opts) }, func() { listUnits(b) })
+		b.ReportMetric(benchtest.Nanoseconds(mean[0]), "check-ns/op")
+		b.ReportMetric(benchtest.Nanoseconds(mean[1]), "list-units-ns/op")
+		b.ReportMetric(benchtest.Ratio(mean[0], mean[1]), "check/list-units")
 	})
 
 	// The baseline's parts (for the spec case, nix-instantiate is not in
@@ -398,24 +376,14 @@ func benchCheck(b *testing.B, sb *sdsandbox.Sandbox, bc benchCase, nixInBaseline
 	// without (the install states of the declared units' files, fresh from
 	// disk) against `systemctl list-units --all -o json`, back to back.
 	b.Run("interleaved-install-states-vs-list-units", func(b *testing.B) {
-		var st, lu time.Duration
-		n := 0
-		for b.Loop() {
-			t0 := time.Now()
+		mean := benchtest.Interleave(b, func() {
 			if files, err := sd.ListUnitFilesByPatternsContext(ctx, nil, q.ScopeGlobs); err != nil || len(files) != len(q.Names) {
 				b.Fatalf("%d files, %v", len(files), err)
 			}
-			t1 := time.Now()
-			if _, err := sb.Systemctl(ctx, "list-units", "--all", "-o", "json"); err != nil {
-				b.Fatal(err)
-			}
-			st += t1.Sub(t0)
-			lu += time.Since(t1)
-			n++
-		}
-		b.ReportMetric(float64(st.Nanoseconds())/float64(n), "install-states-ns/op")
-		b.ReportMetric(float64(lu.Nanoseconds())/float64(n), "list-units-ns/op")
-		b.ReportMetric(float64(st)/float64(lu), "install-states/list-units")
+		}, func() { listUnits(b) })
+		b.ReportMetric(benchtest.Nanoseconds(mean[0]), "install-states-ns/op")
+		b.ReportMetric(benchtest.Nanoseconds(mean[1]), "list-units-ns/op")
+		b.ReportMetric(benchtest.Ratio(mean[0], mean[1]), "install-states/list-units")
 	})
 	b.Run(fmt.Sprintf("phase/ListUnitFilesByPatterns-%d-names", n), listFiles(q.Names))
 	b.Run(fmt.Sprintf("phase/GetUnitProperties-%d-8-goroutines", n), func(b *testing.B) {

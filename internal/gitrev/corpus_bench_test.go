@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/driftcheck/driftcheck/internal/benchtest"
 	"github.com/driftcheck/driftcheck/internal/testreq"
 )
 
@@ -180,18 +180,10 @@ func BenchmarkReadCorpus(b *testing.B) {
 		// Both back to back in every iteration, so load from elsewhere
 		// hits both alike: the ratio is the figure to read.
 		b.Run(set.name+"/interleaved", func(b *testing.B) {
-			var packs, goGit time.Duration
-			for b.Loop() {
-				t0 := time.Now()
-				readAll(b, true)
-				t1 := time.Now()
-				readAll(b, false)
-				packs += t1.Sub(t0)
-				goGit += time.Since(t1)
-			}
-			b.ReportMetric(float64(packs.Microseconds())/float64(b.N)/1000, "ms-packs/op")
-			b.ReportMetric(float64(goGit.Microseconds())/float64(b.N)/1000, "ms-go-git/op")
-			b.ReportMetric(float64(packs)/float64(goGit), "packs/go-git")
+			mean := benchtest.Interleave(b, func() { readAll(b, true) }, func() { readAll(b, false) })
+			b.ReportMetric(benchtest.Milliseconds(mean[0]), "ms-packs/op")
+			b.ReportMetric(benchtest.Milliseconds(mean[1]), "ms-go-git/op")
+			b.ReportMetric(benchtest.Ratio(mean[0], mean[1]), "packs/go-git")
 		})
 		b.Run(set.name+"/baseline=git-ls-tree+cat-file-batch", func(b *testing.B) {
 			b.SetBytes(int64(wantBytes))

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftcheck/driftcheck/internal/benchtest"
 	"github.com/driftcheck/driftcheck/internal/sdsandbox"
 )
 
@@ -65,66 +66,40 @@ func BenchmarkLiveRead(b *testing.B) {
 	// What `check` asks for 50 declared units: the names and one
 	// "*<name>*" rename probe per name (internal/unitdiff's LiveQuery).
 	checkQuery := Query{Names: names, ScopeGlobs: renameProbes(names), Root: sb.RootFS()}
+	listUnits := func(b *testing.B) {
+		if _, err := sb.Systemctl(ctx, "list-units", "--all", "-o", "json"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	read := func(b *testing.B, q Query) {
+		if snap, err := Read(ctx, conn, q); err != nil || len(snap.Units) != len(names) {
+			b.Fatalf("read %v units, err %v", snap, err)
+		}
+	}
 	b.Run("driftcheck/check-query-50-names+50-probes", func(b *testing.B) {
 		for b.Loop() {
-			snap, err := Read(ctx, conn, checkQuery)
-			if err != nil || len(snap.Units) != len(names) {
-				b.Fatalf("read %v units, err %v", snap, err)
-			}
+			read(b, checkQuery)
 		}
 	})
 	// The issue's target, back to back in every iteration so that load
 	// from elsewhere hits both alike: the check's read against
 	// `systemctl list-units --all -o json` alone.
 	b.Run("interleaved/check-query-vs-list-units-json", func(b *testing.B) {
-		var read, listUnits time.Duration
-		n := 0
-		for b.Loop() {
-			t0 := time.Now()
-			if _, err := Read(ctx, conn, checkQuery); err != nil {
-				b.Fatal(err)
-			}
-			t1 := time.Now()
-			if _, err := sb.Systemctl(ctx, "list-units", "--all", "-o", "json"); err != nil {
-				b.Fatal(err)
-			}
-			read += t1.Sub(t0)
-			listUnits += time.Since(t1)
-			n++
-		}
-		b.ReportMetric(float64(read.Nanoseconds())/float64(n), "read-ns/op")
-		b.ReportMetric(float64(listUnits.Nanoseconds())/float64(n), "list-units-ns/op")
-		b.ReportMetric(float64(read)/float64(listUnits), "read/list-units")
+		mean := benchtest.Interleave(b, func() { read(b, checkQuery) }, func() { listUnits(b) })
+		b.ReportMetric(benchtest.Nanoseconds(mean[0]), "read-ns/op")
+		b.ReportMetric(benchtest.Nanoseconds(mean[1]), "list-units-ns/op")
+		b.ReportMetric(benchtest.Ratio(mean[0], mean[1]), "read/list-units")
 	})
 	leanQuery := checkQuery
 	leanQuery.ForComparison = true
 	b.Run("interleaved/check-query-all-fields-vs-for-comparison-vs-list-units", func(b *testing.B) {
-		var full, lean, listUnits time.Duration
-		n := 0
-		for b.Loop() {
-			t0 := time.Now()
-			if _, err := Read(ctx, conn, checkQuery); err != nil {
-				b.Fatal(err)
-			}
-			t1 := time.Now()
-			snap, err := Read(ctx, conn, leanQuery)
-			if err != nil || len(snap.Units) != len(names) {
-				b.Fatal(err)
-			}
-			t2 := time.Now()
-			if _, err := sb.Systemctl(ctx, "list-units", "--all", "-o", "json"); err != nil {
-				b.Fatal(err)
-			}
-			full += t1.Sub(t0)
-			lean += t2.Sub(t1)
-			listUnits += time.Since(t2)
-			n++
-		}
-		b.ReportMetric(float64(full.Nanoseconds())/float64(n), "all-fields-ns/op")
-		b.ReportMetric(float64(lean.Nanoseconds())/float64(n), "for-comparison-ns/op")
-		b.ReportMetric(float64(listUnits.Nanoseconds())/float64(n), "list-units-ns/op")
-		b.ReportMetric(float64(full)/float64(listUnits), "all-fields/list-units")
-		b.ReportMetric(float64(lean)/float64(listUnits), "for-comparison/list-units")
+		mean := benchtest.Interleave(b, func() { read(b, checkQuery) }, func() { read(b, leanQuery) }, func() { listUnits(b) })
+		full, lean, lu := mean[0], mean[1], mean[2]
+		b.ReportMetric(benchtest.Nanoseconds(full), "all-fields-ns/op")
+		b.ReportMetric(benchtest.Nanoseconds(lean), "for-comparison-ns/op")
+		b.ReportMetric(benchtest.Nanoseconds(lu), "list-units-ns/op")
+		b.ReportMetric(benchtest.Ratio(full, lu), "all-fields/list-units")
+		b.ReportMetric(benchtest.Ratio(lean, lu), "for-comparison/list-units")
 	})
 	b.Run("driftcheck/50-names/with-connect", func(b *testing.B) {
 		for b.Loop() {
