@@ -387,13 +387,23 @@ func (c *checker) history(ctx context.Context) ([]unitdiff.Revision, error) {
 // connect-and-read of check, snapshot and the prune's gate.
 func ReadHost(ctx context.Context, busAddress string, q live.Query) (*live.Snapshot, error) {
 	addr := live.BusAddress(busAddress, os.Getenv)
-	dialCtx, cancel := context.WithTimeout(ctx, connectTimeout)
-	conn, err := live.Connect(dialCtx, addr)
-	cancel()
+	conn, err := dialHost(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
+	return readHostUnits(ctx, conn, addr, q)
+}
+
+// dialHost connects to the bus at addr, within connectTimeout.
+func dialHost(ctx context.Context, addr string) (*live.Conn, error) {
+	dialCtx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	return live.Connect(dialCtx, addr)
+}
+
+// readHostUnits reads what q asks on conn, connected to addr.
+func readHostUnits(ctx context.Context, conn *live.Conn, addr string, q live.Query) (*live.Snapshot, error) {
 	snap, err := live.Read(ctx, conn, q)
 	if err != nil {
 		return nil, fmt.Errorf("read units from %s: %w", addr, err)

@@ -3,7 +3,6 @@ package drift
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 
 	"github.com/driftcheck/driftcheck/internal/live"
@@ -47,9 +46,7 @@ func startHostRead(ctx context.Context, busAddress string, fail context.CancelFu
 
 func (h *hostRead) run(ctx context.Context, fail context.CancelFunc) {
 	defer close(h.done)
-	dialCtx, cancel := context.WithTimeout(ctx, connectTimeout)
-	h.conn, h.err = live.Connect(dialCtx, h.addr)
-	cancel()
+	h.conn, h.err = dialHost(ctx, h.addr)
 	if h.err == nil {
 		select {
 		case h.first = <-h.query:
@@ -64,11 +61,7 @@ func (h *hostRead) run(ctx context.Context, fail context.CancelFunc) {
 }
 
 func (h *hostRead) read(ctx context.Context, q live.Query) (*live.Snapshot, error) {
-	snap, err := live.Read(ctx, h.conn, q)
-	if err != nil {
-		return nil, fmt.Errorf("read units from %s: %w", h.addr, err)
-	}
-	return snap, nil
+	return readHostUnits(ctx, h.conn, h.addr, q)
 }
 
 // start begins the read of q once connected. Call it at most once.
